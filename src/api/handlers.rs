@@ -1,0 +1,153 @@
+//! Request handlers: parse the HTTP shape of the input, call the operation, answer JSON.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, OriginalUri, RawQuery, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::ops::{KindsInput, ListInput, LoginInput};
+use crate::sessions::CallerId;
+use crate::tidsreg::Lookup;
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// Liveness, public: lets a tunnel or platform check the process answers.
+pub async fn health() -> impl IntoResponse {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// The rendered Action schema, public so the GPT editor can import it by URL.
+pub async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        state.schema_yaml.to_string(),
+    )
+}
+
+/// `POST /api/login`, JSON or form-encoded (the seed crashed on forms).
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer<crate::ops::LoginOutput> {
+    let input = login_input(&headers, &body)?;
+    Ok(Json(state.ops.login(&caller, input).await?))
+}
+
+fn login_input(headers: &HeaderMap, body: &[u8]) -> Result<LoginInput, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let mut form: HashMap<String, String> =
+            url::form_urlencoded::parse(body).into_owned().collect();
+        return Ok(LoginInput {
+            username: form.remove("username"),
+            password: form.remove("password").map(Into::into),
+        });
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(LoginInput::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadBody(format!(
+            "the body must be JSON like {{\"username\": \"...\", \"password\": \"...\"}} ({e})"
+        ))
+    })
+}
+
+/// `GET /api/customers?date`
+pub async fn customers(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<Lookup>> {
+    let input = list_input(query, None);
+    Ok(Json(state.ops.list_customers(&caller, input).await?))
+}
+
+/// `GET /api/projects?customerId&date`
+pub async fn projects(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<Lookup>> {
+    let input = list_input(query, Some("customerId"));
+    Ok(Json(state.ops.list_projects(&caller, input).await?))
+}
+
+/// `GET /api/phases?projectId&date`
+pub async fn phases(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<Lookup>> {
+    let input = list_input(query, Some("projectId"));
+    Ok(Json(state.ops.list_phases(&caller, input).await?))
+}
+
+/// `GET /api/activities?phaseId&date`
+pub async fn activities(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<Lookup>> {
+    let input = list_input(query, Some("phaseId"));
+    Ok(Json(state.ops.list_activities(&caller, input).await?))
+}
+
+/// `GET /api/kinds?projectName&activityName`
+pub async fn kinds(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<Lookup>> {
+    let mut query = query_map(query);
+    let input = KindsInput {
+        project_name: query.remove("projectName"),
+        activity_name: query.remove("activityName"),
+    };
+    Ok(Json(state.ops.list_kinds(&caller, input).await?))
+}
+
+/// JSON 404 for every unknown path.
+pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::NotFound(uri.path().to_string())
+}
+
+/// JSON 405 for a known path with the wrong method.
+pub async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
+}
+
+fn list_input(query: Option<String>, parent: Option<&str>) -> ListInput {
+    let mut query = query_map(query);
+    ListInput {
+        parent_id: parent.and_then(|name| query.remove(name)),
+        date: query.remove("date"),
+    }
+}
+
+/// Decodes a query string leniently: a malformed pair cannot fail the request here; the
+/// operation then reports exactly which parameter is missing or wrong.
+fn query_map(query: Option<String>) -> HashMap<String, String> {
+    query
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,91 @@
+//! The GPT Action REST API: the route table, and the router built from it. Handlers are
+//! thin adapters over [`crate::ops`].
+
+mod bearer;
+pub mod error;
+mod handlers;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::Method;
+use axum::middleware;
+use axum::routing::{MethodRouter, get, post};
+
+use crate::auth::ApiKeys;
+use crate::ops::Ops;
+
+/// Everything a request handler may need.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub ops: Ops,
+    pub keys: Arc<ApiKeys>,
+    /// The rendered Action schema, served at `/openapi.yaml`.
+    pub schema_yaml: Arc<str>,
+}
+
+/// One row of the route table. The router is built from this table, so tests that walk it
+/// (schema agreement, "every /api route needs a key") walk exactly what is served.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    /// Whether the route sits behind the bearer check (every `/api` route does).
+    pub authenticated: bool,
+    handler: MethodRouter<AppState>,
+}
+
+/// The served routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        open(Method::GET, "/health", get(handlers::health)),
+        open(Method::GET, "/openapi.yaml", get(handlers::openapi)),
+        api(Method::POST, "/api/login", post(handlers::login)),
+        api(Method::GET, "/api/customers", get(handlers::customers)),
+        api(Method::GET, "/api/projects", get(handlers::projects)),
+        api(Method::GET, "/api/phases", get(handlers::phases)),
+        api(Method::GET, "/api/activities", get(handlers::activities)),
+        api(Method::GET, "/api/kinds", get(handlers::kinds)),
+    ]
+}
+
+fn open(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        authenticated: false,
+        handler,
+    }
+}
+
+fn api(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        authenticated: true,
+        handler,
+    }
+}
+
+/// The whole HTTP app, apart from serving, so tests can also drive it directly.
+pub fn app(state: AppState) -> Router {
+    let mut public = Router::new();
+    let mut protected = Router::new();
+    for route in routes() {
+        if route.authenticated {
+            protected = protected.route(route.path, route.handler);
+        } else {
+            public = public.route(route.path, route.handler);
+        }
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        bearer::require,
+    ));
+    // No CORS layer on purpose: GPT Actions and MCP clients call server to server, so no
+    // browser origin is ever allowed to read answers (the seed echoed any origin).
+    public
+        .merge(protected)
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .with_state(state)
+}

@@ -1,0 +1,119 @@
+//! Command-line arguments, raw as clap parses them. `config` turns them into settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Talk to Trifork's Tidsreg from ChatGPT: one binary that serves the GPT Action API,
+/// opens its own tunnel and renders the Action schema with the live URL.
+#[derive(Debug, Parser)]
+#[command(name = "tidsreg-gpt", version)]
+#[command(after_help = "Try it without an account: tidsreg-gpt serve --demo")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Config file [default: <platform config dir>/tidsreg-gpt/config.toml]
+    #[arg(long, global = true, env = "TIDSREG_GPT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log level or filter (error, warn, info, debug, trace; RUST_LOG syntax also works)
+    #[arg(long, global = true, env = "TIDSREG_GPT_LOG", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Log line format, on standard error
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (and the tunnel), render the schema, print what to paste in the GPT editor
+    Serve(ServeArgs),
+    /// Print or write the Action schema (OpenAPI 3.1) for a given public URL
+    Schema(SchemaArgs),
+    /// Print what goes in the GPT editor: name, description, instructions, starters
+    Gpt(GptArgs),
+}
+
+/// `gpt` flags.
+#[derive(Debug, Args)]
+pub struct GptArgs {
+    /// Language of the texts (French, as the original guide, or English)
+    #[arg(long, value_enum, default_value_t = crate::gpt::Lang::Fr)]
+    pub lang: crate::gpt::Lang,
+}
+
+/// `serve` flags. Each has an environment variable; the config file comes after both.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Use a built-in demo Tidsreg (no account, no internet): sign in as demo / demo
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Tidsreg base URL [default: https://tidsreg.trifork.com]
+    #[arg(long, env = "TIDSREG_URL", value_name = "URL")]
+    pub tidsreg_url: Option<String>,
+
+    /// Port to listen on (cloud platforms set PORT) [default: 8000]
+    #[arg(long, short, env = "PORT")]
+    pub port: Option<u16>,
+
+    /// Address to listen on; 0.0.0.0 exposes the server to the network [default: 127.0.0.1]
+    #[arg(long, env = "TIDSREG_GPT_HOST")]
+    pub host: Option<String>,
+
+    /// Public base URL to put in the schema, when something else (a platform, your own
+    /// tunnel) makes this server reachable
+    #[arg(long, env = "TIDSREG_GPT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// How the server becomes reachable from ChatGPT
+    #[arg(long, value_enum, env = "TIDSREG_GPT_TUNNEL")]
+    pub tunnel: Option<TunnelKind>,
+}
+
+/// Tunnel choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TunnelKind {
+    /// No tunnel: serve locally (or behind --public-url)
+    None,
+}
+
+/// `schema` flags.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Public base URL of the server, e.g. https://example.ngrok.app
+    #[arg(long, env = "TIDSREG_GPT_PUBLIC_URL", value_name = "URL")]
+    pub url: String,
+
+    /// Write to this file instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Yaml)]
+    pub format: SchemaFormat,
+
+    /// Check the rendered schema against the GPT Action rules instead of printing it;
+    /// exits non-zero with a list of problems when one is an error
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Schema output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Yaml,
+    Json,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines
+    Pretty,
+    /// One JSON object per line, for log collectors
+    Json,
+}

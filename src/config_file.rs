@@ -1,0 +1,176 @@
+//! The TOML config file: where it lives, reading it, writing it privately, and the API keys
+//! it holds. Precedence over flags and environment is decided in `config`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Random bytes in a generated API key (256 bits), before base64url encoding.
+const API_KEY_BYTES: usize = 32;
+/// Prefix of generated keys, so secret scanners and people recognise a leaked one.
+const API_KEY_PREFIX: &str = "tgpt_";
+/// Name of the key generated on first run.
+const FIRST_KEY_ID: &str = "default";
+
+/// The config file as stored. Every field is optional so a hand-written file may hold only
+/// what its owner wants to change.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tidsreg_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngrok_authtoken: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngrok_server_addr: Option<String>,
+    /// One entry per person or device; each gets its own Tidsreg session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// A bearer key a GPT (or a script) presents. The `id` is what logs show; the key never is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub key: Secret,
+}
+
+/// Where the config file lives: `--config`/`TIDSREG_GPT_CONFIG`, else the platform config
+/// dir (`$XDG_CONFIG_HOME/tidsreg-gpt/config.toml` on Linux).
+pub fn config_path(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    let dirs = directories::ProjectDirs::from("", "", "tidsreg-gpt").context(
+        "cannot find a home directory for the config file; pass --config PATH or set TIDSREG_GPT_CONFIG",
+    )?;
+    Ok(dirs.config_dir().join("config.toml"))
+}
+
+impl FileConfig {
+    /// Reads the file, or an empty config when it does not exist yet (first run).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read config file {}", path.display()));
+            }
+        };
+        toml::from_str(&text).with_context(|| {
+            format!(
+                "config file {} is not valid; fix or delete it",
+                path.display()
+            )
+        })
+    }
+
+    /// Writes the file readable by its owner only, since it holds keys and tokens.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self).context("cannot encode the config as TOML")?;
+        write_private(path, &text)
+            .with_context(|| format!("cannot write config file {}", path.display()))
+    }
+
+    /// Makes sure at least one API key exists, generating and saving one on first run.
+    /// Returns true when a key was generated.
+    pub fn ensure_api_key(&mut self, path: &Path) -> Result<bool> {
+        if !self.api_keys.is_empty() {
+            return Ok(false);
+        }
+        self.api_keys.push(ApiKey {
+            id: FIRST_KEY_ID.to_string(),
+            key: generate_api_key(),
+        });
+        self.save(path)?;
+        Ok(true)
+    }
+}
+
+/// A fresh API key: 256 random bits, URL-safe base64, with a recognisable prefix.
+pub fn generate_api_key() -> Secret {
+    let bytes: [u8; API_KEY_BYTES] = rand::random();
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    Secret::new(format!("{API_KEY_PREFIX}{encoded}"))
+}
+
+/// Creates parent directories and writes `text` with mode 0600 (on Unix) from the start,
+/// so the secret is never readable by others, not even for a moment.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_long_random_and_url_safe() {
+        let a = generate_api_key();
+        let b = generate_api_key();
+        assert_ne!(a.expose(), b.expose());
+        assert!(a.expose().len() >= API_KEY_PREFIX.len() + 43);
+        assert!(
+            a.expose()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn config_file_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        let mut cfg = FileConfig::load(&path).unwrap();
+        assert!(cfg.ensure_api_key(&path).unwrap());
+        assert!(!cfg.ensure_api_key(&path).unwrap());
+        let again = FileConfig::load(&path).unwrap();
+        assert_eq!(again.api_keys[0].key, cfg.api_keys[0].key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn bad_config_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, "port = \"eighty\"").unwrap();
+        let err = format!("{:#}", FileConfig::load(&path).unwrap_err());
+        assert!(err.contains("config.toml"), "{err}");
+    }
+}

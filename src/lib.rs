@@ -1,0 +1,19 @@
+//! tidsreg-gpt: Trifork's Tidsreg for ChatGPT (GPT Actions) and, next, MCP clients.
+//!
+//! The flow of a request: [`api`] (REST routes) → [`ops`] (one function per operation) →
+//! [`tidsreg`] (the upstream client) → the real Tidsreg or the built-in [`fake`].
+//! [`sessions`] keeps each caller's own upstream login; [`auth`] says who the caller is.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod config_file;
+pub mod fake;
+pub mod gpt;
+pub mod ops;
+pub mod schema;
+pub mod secret;
+pub mod serve;
+pub mod sessions;
+pub mod tidsreg;

@@ -1,0 +1,92 @@
+//! The one error type of every operation. Each transport maps it once (HTTP status + JSON
+//! in `api::error`; an MCP tool error with the same words), so both always agree.
+
+use crate::tidsreg::UpstreamError;
+
+/// Why an operation failed, phrased for the caller (often a language model): each message
+/// says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{message}")]
+    BadInput {
+        field: &'static str,
+        message: String,
+    },
+    #[error(
+        "not signed in to Tidsreg yet: call `login` with the user's Tidsreg username and password, then retry this call"
+    )]
+    LoginRequired,
+    #[error(
+        "the Tidsreg session has expired: call `login` again with the user's Tidsreg username and password, then retry this call"
+    )]
+    SessionExpired,
+    #[error(
+        "Tidsreg rejected the username or password: ask the user to check them and call `login` again"
+    )]
+    LoginRejected,
+    #[error("{0}")]
+    Upstream(String),
+    #[error(
+        "Tidsreg did not answer in time; try again in a moment, and tell the user if it persists"
+    )]
+    UpstreamTimeout,
+}
+
+impl OpError {
+    /// A bad or missing input, naming the field so the caller can fix exactly that.
+    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A stable machine-readable code, documented in the schema.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadInput { .. } => "bad_request",
+            Self::LoginRequired => "tidsreg_login_required",
+            Self::SessionExpired => "tidsreg_session_expired",
+            Self::LoginRejected => "tidsreg_login_rejected",
+            Self::Upstream(_) => "upstream_error",
+            Self::UpstreamTimeout => "upstream_timeout",
+        }
+    }
+
+    /// The offending input field, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::BadInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl From<UpstreamError> for OpError {
+    fn from(error: UpstreamError) -> Self {
+        match error {
+            UpstreamError::LoginRejected => Self::LoginRejected,
+            UpstreamError::SessionExpired => Self::SessionExpired,
+            UpstreamError::Timeout => Self::UpstreamTimeout,
+            UpstreamError::Status { status, excerpt } => Self::Upstream(format!(
+                "Tidsreg failed with HTTP {status}{}; try again in a moment, and tell the user if it persists",
+                readable_excerpt(&excerpt)
+            )),
+            UpstreamError::Unreachable(detail) => Self::Upstream(format!(
+                "cannot reach Tidsreg ({detail}); try again in a moment, and tell the user if it persists"
+            )),
+            UpstreamError::BadAnswer(detail) => Self::Upstream(format!(
+                "Tidsreg answered something unexpected ({detail}); try again in a moment"
+            )),
+        }
+    }
+}
+
+/// An upstream body is worth quoting only when it is short text, never an HTML page.
+fn readable_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() || excerpt.starts_with('<') {
+        String::new()
+    } else {
+        format!(" ({excerpt})")
+    }
+}

@@ -1,0 +1,122 @@
+//! The five lookups that lead from a customer to the activity and kind to book on.
+
+use super::{OpError, Ops, params};
+use crate::sessions::CallerId;
+use crate::tidsreg::Lookup;
+
+/// Input of the dated lookups: the parent's id (absent for customers) and the date.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListInput {
+    pub parent_id: Option<String>,
+    pub date: Option<String>,
+}
+
+/// Input of `list_kinds`: kinds are looked up by names, not ids.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindsInput {
+    pub project_name: Option<String>,
+    pub activity_name: Option<String>,
+}
+
+/// One dated level of the hierarchy: where it lives upstream and what its parent is called.
+struct Level {
+    path: &'static str,
+    /// Name of the parent id, both in our API and upstream (they agree).
+    parent: Option<&'static str>,
+}
+
+const CUSTOMERS: Level = Level {
+    path: "/Find/SelectCustomers",
+    parent: None,
+};
+const PROJECTS: Level = Level {
+    path: "/Find/SelectProjects",
+    parent: Some("customerId"),
+};
+const PHASES: Level = Level {
+    path: "/Find/SelectPhases",
+    parent: Some("projectId"),
+};
+const ACTIVITIES: Level = Level {
+    path: "/Find/SelectActivities",
+    parent: Some("phaseId"),
+};
+
+impl Ops {
+    /// Customers the signed-in person can book on at `date`.
+    pub async fn list_customers(
+        &self,
+        caller: &CallerId,
+        input: ListInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        self.list_level(caller, &CUSTOMERS, input).await
+    }
+
+    /// Projects of a customer.
+    pub async fn list_projects(
+        &self,
+        caller: &CallerId,
+        input: ListInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        self.list_level(caller, &PROJECTS, input).await
+    }
+
+    /// Phases of a project.
+    pub async fn list_phases(
+        &self,
+        caller: &CallerId,
+        input: ListInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        self.list_level(caller, &PHASES, input).await
+    }
+
+    /// Activities of a phase: the things hours are booked on.
+    pub async fn list_activities(
+        &self,
+        caller: &CallerId,
+        input: ListInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        self.list_level(caller, &ACTIVITIES, input).await
+    }
+
+    /// Kinds of work (billable, overtime…) allowed for a project's activity, by names.
+    pub async fn list_kinds(
+        &self,
+        caller: &CallerId,
+        input: KindsInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        let project = params::required("projectName", input.project_name.as_deref())?;
+        let activity = params::required("activityName", input.activity_name.as_deref())?;
+        let query = [("projectName", project), ("activityName", activity)];
+        self.with_session(caller, |session| async move {
+            self.tidsreg
+                .lookup(&session, "/Find/SelectKinds", &query)
+                .await
+        })
+        .await
+    }
+
+    async fn list_level(
+        &self,
+        caller: &CallerId,
+        level: &Level,
+        input: ListInput,
+    ) -> Result<Vec<Lookup>, OpError> {
+        let parent = match level.parent {
+            Some(field) => Some((field, params::id(field, input.parent_id.as_deref())?)),
+            None => None,
+        };
+        let date = params::date_or_today("date", input.date.as_deref())?;
+        let date = date.format(params::DATE_FORMAT).to_string();
+        let parent_id = parent.map(|(field, id)| (field, id.to_string()));
+        let mut query = vec![("date", date.as_str())];
+        if let Some((field, id)) = &parent_id {
+            query.insert(0, (field, id.as_str()));
+        }
+        self.with_session(caller, |session| async move {
+            self.tidsreg.lookup(&session, level.path, &query).await
+        })
+        .await
+    }
+}

@@ -1,0 +1,67 @@
+//! Who is signed in to Tidsreg as whom. Keyed by the caller's identity (an API key id, later
+//! an OAuth grant), never global: one caller can never reach another's cookie jar.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use crate::tidsreg::UpstreamSession;
+
+/// A caller's identity as authentication established it. It names the caller in logs; it
+/// is never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CallerId(String);
+
+impl CallerId {
+    /// The identity of an API key, by its id in the config file.
+    pub fn api_key(id: &str) -> Self {
+        Self(format!("key:{id}"))
+    }
+}
+
+impl fmt::Display for CallerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A caller's upstream login: who they signed in as, and their own cookie jar.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub username: String,
+    pub upstream: UpstreamSession,
+}
+
+/// The store. Reads (every lookup) take a read lock only long enough to clone an `Arc`.
+#[derive(Debug, Default)]
+pub struct SessionStore {
+    signed_in: RwLock<HashMap<CallerId, SignedIn>>,
+}
+
+impl SessionStore {
+    /// The caller's current login, if any.
+    pub fn get(&self, caller: &CallerId) -> Option<SignedIn> {
+        self.read().get(caller).cloned()
+    }
+
+    /// Records a successful login, replacing any earlier one of the same caller.
+    pub fn sign_in(&self, caller: &CallerId, session: SignedIn) {
+        self.write().insert(caller.clone(), session);
+    }
+
+    /// Forgets the caller's login (failed re-login, expired upstream session).
+    pub fn sign_out(&self, caller: &CallerId) {
+        self.write().remove(caller);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<CallerId, SignedIn>> {
+        self.signed_in.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<CallerId, SignedIn>> {
+        self.signed_in.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Shared handle, as the server state holds it.
+pub type Sessions = Arc<SessionStore>;

@@ -1,0 +1,228 @@
+//! The upstream client: speaks Tidsreg's browser protocol (`../shared/tidsreg-upstream.md`)
+//! and turns its quirks (HTML login pages, redirects, two key spellings) into typed answers.
+
+mod lookup;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::cookie::CookieStore;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode};
+use url::Url;
+
+pub use lookup::Lookup;
+
+/// Time to open a TCP (and TLS) connection before giving up: a down host should fail fast.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Whole-request budget. ChatGPT abandons an Action after about 45 s; answering a clear
+/// 504 well before that beats a silent hang.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// The cookie whose presence after login is the only reliable sign of success.
+const AUTH_COOKIE: &str = "AuthTicket";
+/// How much of an unexpected upstream body we keep for the error message.
+const BODY_EXCERPT_CHARS: usize = 200;
+
+/// What can go wrong upstream, in the words the operations layer needs.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("Tidsreg rejected the username or password")]
+    LoginRejected,
+    #[error("the Tidsreg session has expired")]
+    SessionExpired,
+    #[error("Tidsreg answered HTTP {status}: {excerpt}")]
+    Status { status: u16, excerpt: String },
+    #[error("Tidsreg did not answer in time")]
+    Timeout,
+    #[error("cannot reach Tidsreg: {0}")]
+    Unreachable(String),
+    #[error("Tidsreg answered something that is not the expected data: {0}")]
+    BadAnswer(String),
+}
+
+/// One person's upstream session: their own cookie jar. Cloning shares the jar.
+#[derive(Clone, Default)]
+pub struct UpstreamSession {
+    jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl std::fmt::Debug for UpstreamSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamSession(cookies redacted)")
+    }
+}
+
+/// The client. One per process: it owns the connection pool, while cookies live in each
+/// [`UpstreamSession`], so people share TCP connections but never a login.
+#[derive(Clone, Debug)]
+pub struct Tidsreg {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl Tidsreg {
+    /// Builds the client for `base` (e.g. `https://tidsreg.trifork.com`).
+    pub fn new(base: Url) -> anyhow::Result<Self> {
+        Self::with_timeout(base, REQUEST_TIMEOUT)
+    }
+
+    /// Same, with another whole-request budget (tests of the time-out path).
+    pub fn with_timeout(base: Url, timeout: Duration) -> anyhow::Result<Self> {
+        let mut headers = HeaderMap::new();
+        // Browser-like clients send this; some ASP.NET actions answer JSON only with it.
+        headers.insert(
+            "X-Requested-With",
+            HeaderValue::from_static("XMLHttpRequest"),
+        );
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            // Redirects are signals here (login success, session expired), never followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .user_agent(concat!("tidsreg-gpt/", env!("CARGO_PKG_VERSION")))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { http, base })
+    }
+
+    /// The upstream base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// Web login. Success is "an AuthTicket cookie came back", never "status 200": a wrong
+    /// password answers the login page again with 200.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<UpstreamSession, UpstreamError> {
+        let session = UpstreamSession::default();
+        let url = self.url("/Login?ReturnUrl=/");
+        let form = [("userName", username), ("password", password)];
+        let response = self.http.post(url.clone()).form(&form).send().await;
+        let response = response.map_err(transport_error)?;
+        session.store_cookies(&response, &url);
+        if session.has_auth_ticket(&self.base) {
+            return Ok(session);
+        }
+        match response.status() {
+            s if s.is_server_error() => Err(status_error(response).await),
+            _ => Err(UpstreamError::LoginRejected),
+        }
+    }
+
+    /// GET a JSON lookup (`/Find/Select…`) and normalise its entries.
+    pub async fn lookup(
+        &self,
+        session: &UpstreamSession,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        let mut url = self.url(path);
+        url.query_pairs_mut()
+            .append_pair("mode", "0")
+            .extend_pairs(query);
+        let response = self.get(session, &url).await?;
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        lookup::parse(&bytes)
+    }
+
+    /// A GET for data: every "you are not signed in" shape becomes
+    /// [`UpstreamError::SessionExpired`], so a login page is never parsed as data.
+    async fn get(&self, session: &UpstreamSession, url: &Url) -> Result<Response, UpstreamError> {
+        self.send(session, self.http.get(url.clone()), url, false)
+            .await
+    }
+
+    /// Sends a request with the session's cookies and classifies the answer.
+    async fn send(
+        &self,
+        session: &UpstreamSession,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        html_expected: bool,
+    ) -> Result<Response, UpstreamError> {
+        let mut request = request;
+        if let Some(cookies) = session.jar.cookies(url) {
+            request = request.header(header::COOKIE, cookies);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        session.store_cookies(&response, url);
+        classify(response, html_expected).await
+    }
+
+    fn url(&self, path_and_query: &str) -> Url {
+        // `join` with an absolute path keeps scheme and host and replaces the path.
+        self.base
+            .join(path_and_query)
+            .expect("static upstream paths are valid relative URLs")
+    }
+}
+
+impl UpstreamSession {
+    fn store_cookies(&self, response: &Response, url: &Url) {
+        let mut set_cookies = response.headers().get_all(header::SET_COOKIE).iter();
+        self.jar.set_cookies(&mut set_cookies, url);
+    }
+
+    fn has_auth_ticket(&self, base: &Url) -> bool {
+        let Some(cookies) = self.jar.cookies(base) else {
+            return false;
+        };
+        let cookies = cookies.to_str().unwrap_or_default();
+        cookies.split(';').any(|pair| {
+            let (name, value) = pair.trim().split_once('=').unwrap_or((pair, ""));
+            name == AUTH_COOKIE && !value.is_empty()
+        })
+    }
+}
+
+/// Forms-auth sites signal "not signed in" with a redirect to the login page, or by
+/// answering that page (HTML) where data was expected. Both mean the session is gone.
+async fn classify(response: Response, html_expected: bool) -> Result<Response, UpstreamError> {
+    let status = response.status();
+    if status.is_redirection() || status == StatusCode::UNAUTHORIZED {
+        return Err(UpstreamError::SessionExpired);
+    }
+    if !status.is_success() {
+        return Err(status_error(response).await);
+    }
+    if !html_expected && is_html(&response) {
+        return Err(UpstreamError::SessionExpired);
+    }
+    Ok(response)
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"))
+}
+
+async fn status_error(response: Response) -> UpstreamError {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let excerpt: String = body.trim().chars().take(BODY_EXCERPT_CHARS).collect();
+    UpstreamError::Status { status, excerpt }
+}
+
+fn transport_error(error: reqwest::Error) -> UpstreamError {
+    if error.is_timeout() {
+        UpstreamError::Timeout
+    } else {
+        // `{:#}`-style chain: reqwest hides the useful part (refused, DNS) in the source.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        UpstreamError::Unreachable(message)
+    }
+}

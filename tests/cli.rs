@@ -1,0 +1,243 @@
+//! The binary itself: `--help`, `schema`, and `serve --demo` printing its screen.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+
+fn bin() -> assert_cmd::Command {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"))
+}
+
+#[test]
+fn help_explains_the_commands() {
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("serve"))
+        .stdout(predicate::str::contains("schema"))
+        .stdout(predicate::str::contains("--demo"));
+    bin()
+        .args(["serve", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TIDSREG_URL"))
+        .stdout(predicate::str::contains("PORT"));
+}
+
+#[test]
+fn schema_prints_yaml_with_the_given_url() {
+    bin()
+        .args(["schema", "--url", "https://example.ngrok.app"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("https://example.ngrok.app"))
+        .stdout(predicate::str::contains("{{").not())
+        .stdout(predicate::str::contains("operationId: listCustomers"));
+}
+
+#[test]
+fn schema_json_parses_and_out_writes_a_file() {
+    let output = bin()
+        .args([
+            "schema",
+            "--url",
+            "https://example.ngrok.app",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["servers"][0]["url"], "https://example.ngrok.app");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.yaml");
+    bin()
+        .args(["schema", "--url", "https://x.example", "--out"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("https://x.example")
+    );
+}
+
+#[test]
+fn schema_with_a_bad_url_says_how_to_fix_it() {
+    bin()
+        .args(["schema", "--url", "ftp://nope"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("tidsreg-gpt: error:"))
+        .stderr(predicate::str::contains("https://"));
+}
+
+/// `serve` as a person runs it, on port 0 with a private config dir.
+struct Served {
+    child: Child,
+    screen: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(config_home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
+    command
+        .arg("serve")
+        .args(args)
+        .env("XDG_CONFIG_HOME", config_home)
+        .env("HOME", config_home)
+        .env_remove("TIDSREG_GPT_API_KEY")
+        .env_remove("PORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut screen = String::new();
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(Ok(line)) = lines.next() {
+        screen.push_str(&line);
+        screen.push('\n');
+        if line == tidsreg_gpt::serve::READY_LINE {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no ready line: {screen}"
+        );
+    }
+    assert!(
+        screen.contains(tidsreg_gpt::serve::READY_LINE),
+        "no ready line: {screen}"
+    );
+    Served { child, screen }
+}
+
+fn local_url(screen: &str) -> String {
+    screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Local URL"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn serve_demo_prints_the_screen_and_answers() {
+    let home = tempfile::tempdir().unwrap();
+    let served = serve(home.path(), &["--demo", "--port", "0"], &[]);
+    let screen = &served.screen;
+    for expected in [
+        "Local URL",
+        "Schema URL",
+        "API key",
+        "Authentication",
+        "Bearer",
+        "demo / demo",
+    ] {
+        assert!(screen.contains(expected), "missing {expected}: {screen}");
+    }
+    let config = home.path().join("tidsreg-gpt/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("key = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(screen.contains(key), "the screen shows the stored key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(home.path().join("tidsreg-gpt/openapi.yaml").exists());
+
+    let base = local_url(screen);
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let client = reqwest::blocking::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let login = client
+        .post(format!("{base}/api/login"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"username": "demo", "password": "demo"}))
+        .send()
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let customers = client
+        .get(format!("{base}/api/customers"))
+        .bearer_auth(key)
+        .send()
+        .unwrap();
+    assert_eq!(customers.status(), 200);
+}
+
+#[test]
+fn serve_honours_public_url_and_env_api_key() {
+    let home = tempfile::tempdir().unwrap();
+    let served = serve(
+        home.path(),
+        &[
+            "--demo",
+            "--port",
+            "0",
+            "--public-url",
+            "https://tidsreg.example.org",
+        ],
+        &[(
+            "TIDSREG_GPT_API_KEY",
+            "tgpt_from-the-environment-0123456789",
+        )],
+    );
+    assert!(
+        served
+            .screen
+            .contains("https://tidsreg.example.org/openapi.yaml"),
+        "{}",
+        served.screen
+    );
+    assert!(
+        served
+            .screen
+            .contains("tgpt_from-the-environment-0123456789")
+    );
+    let base = local_url(&served.screen);
+    let schema = reqwest::blocking::get(format!("{base}/openapi.yaml"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        schema.contains("url: \"https://tidsreg.example.org\"")
+            || schema.contains("https://tidsreg.example.org"),
+        "{schema}"
+    );
+    let status = reqwest::blocking::Client::new()
+        .get(format!("{base}/api/customers"))
+        .bearer_auth("tgpt_from-the-environment-0123456789")
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "known key, but not signed in to Tidsreg yet");
+}

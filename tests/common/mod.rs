@@ -1,0 +1,177 @@
+//! Shared fixture: the real API server on 127.0.0.1:0, in front of the real fake upstream,
+//! driven over real HTTP.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use url::Url;
+
+use tidsreg_gpt::api::{self, AppState};
+use tidsreg_gpt::auth::ApiKeys;
+use tidsreg_gpt::config_file::ApiKey;
+use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeControls, FakeUpstream};
+use tidsreg_gpt::ops::Ops;
+use tidsreg_gpt::secret::Secret;
+use tidsreg_gpt::sessions::SessionStore;
+use tidsreg_gpt::tidsreg::Tidsreg;
+
+/// The first API key of every test server.
+pub const KEY_A: &str = "tgpt_test-key-a-0123456789abcdefghijklmnopqrstuv";
+/// A second key: another person, with another Tidsreg session.
+pub const KEY_B: &str = "tgpt_test-key-b-0123456789abcdefghijklmnopqrstuv";
+
+/// A running API server and the fake upstream behind it.
+pub struct TestServer {
+    pub url: String,
+    fake: Option<FakeUpstream>,
+    pub controls: FakeControls,
+    http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts the fake upstream and the API server with the default upstream time-out.
+pub async fn start() -> TestServer {
+    start_with_timeout(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT).await
+}
+
+/// Same, with a short upstream time-out for time-out tests.
+pub async fn start_with_timeout(timeout: Duration) -> TestServer {
+    let fake = FakeUpstream::start().await.expect("fake upstream starts");
+    let controls = fake.controls();
+    let upstream = Url::parse(&fake.url()).unwrap();
+    let keys = vec![key("a", KEY_A), key("b", KEY_B)];
+    let state = AppState {
+        ops: Ops::new(
+            Tidsreg::with_timeout(upstream, timeout).unwrap(),
+            Arc::new(SessionStore::default()),
+        ),
+        keys: Arc::new(ApiKeys::new(keys)),
+        schema_yaml: tidsreg_gpt::schema::render("https://example.test")
+            .unwrap()
+            .into(),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, api::app(state)).await.unwrap();
+    });
+    TestServer {
+        url,
+        fake: Some(fake),
+        controls,
+        http: reqwest::Client::new(),
+        server,
+    }
+}
+
+fn key(id: &str, key: &str) -> ApiKey {
+    ApiKey {
+        id: id.into(),
+        key: Secret::new(key),
+    }
+}
+
+impl TestServer {
+    /// Stops the fake upstream, as if Tidsreg went down.
+    pub async fn stop_upstream(&mut self) {
+        if let Some(fake) = self.fake.take() {
+            fake.shutdown().await;
+        }
+    }
+
+    /// GET with an optional bearer key; answers status and JSON body.
+    pub async fn get(&self, key: Option<&str>, path_and_query: &str) -> (StatusCode, Value) {
+        let mut request = self.http.get(format!("{}{path_and_query}", self.url));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        into_json(request.send().await.unwrap()).await
+    }
+
+    /// POST a JSON body.
+    pub async fn post_json(
+        &self,
+        key: Option<&str>,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        into_json(request.send().await.unwrap()).await
+    }
+
+    /// A raw request builder for the odd cases (forms, headers, methods).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
+
+    /// Signs `key` in to the fake as `username`.
+    pub async fn login_as(&self, key: &str, username: &str, password: &str) -> (StatusCode, Value) {
+        self.post_json(
+            Some(key),
+            "/api/login",
+            json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs `key` in as the demo user and checks it worked.
+    pub async fn login(&self, key: &str) {
+        let (status, body) = self.login_as(key, DEMO_USERNAME, DEMO_PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
+/// Reads a response as JSON, failing the test with the raw text when it is not JSON.
+pub async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("answer with status {status} is not JSON ({e}): {text}"));
+    (status, value)
+}
+
+/// Asserts an error answer has the documented shape and returns its message.
+pub fn assert_error(status: StatusCode, body: &Value, want: StatusCode, code: &str) -> String {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(body["status"], want.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    let message = body["error"]
+        .as_str()
+        .expect("error is a string")
+        .to_string();
+    assert!(message.len() > 20, "error message too thin: {message}");
+    message
+}
+
+/// The names in a lookup answer.
+pub fn names(body: &Value) -> Vec<String> {
+    body.as_array()
+        .unwrap_or_else(|| panic!("not an array: {body}"))
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The id of the entry called `name` in a lookup answer.
+pub fn id_of(body: &Value, name: &str) -> u64 {
+    body.as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {body}"))["id"]
+        .as_u64()
+        .unwrap()
+}
