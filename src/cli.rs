@@ -35,6 +35,15 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print what goes in the GPT editor: name, description, instructions, starters
     Gpt(GptArgs),
+    /// Ask for the ngrok authtoken, Tidsreg URL and domain, and write the config file
+    Init,
+    /// Print the settings `serve` would use (same flags), secrets redacted, with their source
+    Config(ServeArgs),
+    /// Print a shell completion script, e.g. `tidsreg-gpt completions bash > ~/.local/share/bash-completion/completions/tidsreg-gpt`
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `gpt` flags.
@@ -69,14 +78,42 @@ pub struct ServeArgs {
     #[arg(long, env = "TIDSREG_GPT_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// How the server becomes reachable from ChatGPT
+    /// How the server becomes reachable from ChatGPT [default: ngrok when an authtoken is
+    /// known and no --public-url is given, else none]
     #[arg(long, value_enum, env = "TIDSREG_GPT_TUNNEL")]
     pub tunnel: Option<TunnelKind>,
+
+    /// ngrok authtoken (https://dashboard.ngrok.com/get-started/your-authtoken)
+    #[arg(
+        long,
+        env = "NGROK_AUTHTOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub authtoken: Option<String>,
+
+    /// Reserved ngrok domain, for a URL that never changes (the GPT then never needs editing)
+    #[arg(long, env = "NGROK_DOMAIN")]
+    pub domain: Option<String>,
+
+    /// ngrok service address (host:port), for dedicated ingress
+    #[arg(long, env = "NGROK_SERVER_ADDR", value_name = "HOST:PORT")]
+    pub ngrok_server_addr: Option<String>,
+
+    /// Do not open the GPT editor in the browser
+    #[arg(long)]
+    pub no_open: bool,
+
+    /// Do not copy the schema to the clipboard
+    #[arg(long)]
+    pub no_clipboard: bool,
 }
 
 /// Tunnel choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TunnelKind {
+    /// An ngrok tunnel opened in-process (needs an authtoken)
+    Ngrok,
     /// No tunnel: serve locally (or behind --public-url)
     None,
 }
@@ -100,6 +137,10 @@ pub struct SchemaArgs {
     /// exits non-zero with a list of problems when one is an error
     #[arg(long)]
     pub check: bool,
+
+    /// Render this template instead of the built-in one (to check your own edits)
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 /// Schema output formats.

@@ -1,15 +1,19 @@
-//! Settings, validated once at start-up: flags, then `TIDSREG_*` environment variables (both
-//! through clap), then the config file, then defaults. The rest of the program reads only
-//! these typed values.
+//! Settings, validated once at start-up: flags, then environment variables (both through
+//! clap), then the config file, then defaults. The rest of the program reads only these
+//! typed values; `tidsreg-gpt config` shows each one with where it came from.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use clap::ArgMatches;
+use clap::parser::ValueSource;
 use url::Url;
 
 use crate::cli::{ServeArgs, TunnelKind};
 use crate::config_file::{ApiKey, FileConfig};
 use crate::secret::Secret;
+use crate::tunnel::{AUTHTOKEN_URL, NgrokSettings};
 
 /// The real Tidsreg, used unless `--tidsreg-url` or `--demo` says otherwise.
 pub const DEFAULT_TIDSREG_URL: &str = "https://tidsreg.trifork.com";
@@ -32,6 +36,39 @@ pub enum Upstream {
     Url(Url),
 }
 
+/// How the server becomes public.
+#[derive(Debug, Clone)]
+pub enum TunnelPlan {
+    /// No tunnel; `hint` says how to get one when the user did not choose this.
+    None {
+        hint: Option<String>,
+    },
+    Ngrok(NgrokSettings),
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env,
+    File,
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Flag => "flag",
+            Self::Env => "environment",
+            Self::File => "config file",
+            Self::Default => "default",
+        })
+    }
+}
+
+/// One line of `tidsreg-gpt config`: name, printable value (secrets redacted), source.
+pub type Provenance = Vec<(&'static str, String, Source)>;
+
 /// Everything `serve` needs, decided.
 #[derive(Debug)]
 pub struct ServeSettings {
@@ -39,48 +76,120 @@ pub struct ServeSettings {
     pub host: String,
     pub port: u16,
     pub public_url: Option<Url>,
-    pub tunnel: TunnelKind,
+    pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
+    pub open_browser: bool,
+    pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
     pub config_path: PathBuf,
+    /// Where each value came from, for `tidsreg-gpt config`.
+    pub provenance: Provenance,
+}
+
+/// Picks flag/env over file over default, and records which one won.
+struct Picker<'a> {
+    matches: Option<&'a ArgMatches>,
+    provenance: Provenance,
+}
+
+impl Picker<'_> {
+    fn pick<T: Clone>(
+        &mut self,
+        id: &'static str,
+        arg: Option<T>,
+        file: Option<T>,
+        show: impl Fn(&T) -> String,
+    ) -> Option<T> {
+        let (value, source) = match (arg, file) {
+            (Some(v), _) => (Some(v), self.arg_source(id)),
+            (None, Some(v)) => (Some(v), Source::File),
+            (None, None) => (None, Source::Default),
+        };
+        let shown = value
+            .as_ref()
+            .map(&show)
+            .unwrap_or_else(|| "(not set)".into());
+        self.provenance.push((id, shown, source));
+        value
+    }
+
+    fn arg_source(&self, id: &str) -> Source {
+        match self.matches.and_then(|m| m.value_source(id)) {
+            Some(ValueSource::EnvVariable) => Source::Env,
+            _ => Source::Flag,
+        }
+    }
 }
 
 impl ServeSettings {
-    /// Merges flags/env (`args`) over the file, checks every value, and makes sure there is
-    /// an API key (generating and saving one on first run).
-    pub fn resolve(args: ServeArgs, config_path: PathBuf) -> Result<Self> {
+    /// Merges flags/env (`args`, with `matches` telling which was which) over the file and
+    /// checks every value. With `create_key`, makes sure an API key exists (first run).
+    pub fn resolve(
+        args: ServeArgs,
+        matches: Option<&ArgMatches>,
+        config_path: PathBuf,
+        create_key: bool,
+    ) -> Result<Self> {
         let mut file = FileConfig::load(&config_path)?;
-        let api_keys = match env_api_key() {
-            Some(key) => vec![key],
-            None => {
-                if file.ensure_api_key(&config_path)? {
-                    tracing::info!(path = %config_path.display(), "generated an API key");
-                }
-                file.api_keys.clone()
-            }
+        let api_keys = api_keys(&mut file, &config_path, create_key)?;
+        let mut p = Picker {
+            matches,
+            provenance: Vec::new(),
         };
+        let text = |s: &String| s.clone();
         let upstream = if args.demo {
+            p.provenance
+                .push(("tidsreg_url", "built-in demo".into(), Source::Flag));
             Upstream::Demo
         } else {
-            let raw = args.tidsreg_url.or(file.tidsreg_url);
+            let raw = p.pick("tidsreg_url", args.tidsreg_url, file.tidsreg_url, text);
             let raw = raw.as_deref().unwrap_or(DEFAULT_TIDSREG_URL);
             Upstream::Url(parse_base_url(raw, "the Tidsreg URL (--tidsreg-url)")?)
         };
-        let public_url = args.public_url.or(file.public_url);
+        let host = p.pick("host", args.host, file.host, text);
+        let port = p.pick("port", args.port, file.port, u16::to_string);
+        let public_url = p.pick("public_url", args.public_url, file.public_url, text);
         let public_url = public_url
             .map(|raw| parse_base_url(&raw, "the public URL (--public-url)"))
             .transpose()?;
+        let authtoken = p.pick(
+            "authtoken",
+            args.authtoken.map(Secret::new),
+            file.ngrok_authtoken,
+            |_| "(redacted)".into(),
+        );
+        let domain = p.pick("domain", args.domain, file.domain, text);
+        let server_addr = p.pick(
+            "ngrok_server_addr",
+            args.ngrok_server_addr,
+            file.ngrok_server_addr,
+            text,
+        );
+        let tunnel = tunnel_plan(
+            args.tunnel,
+            public_url.is_some(),
+            authtoken,
+            domain,
+            server_addr,
+        )?;
+        let keys = api_keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        p.provenance
+            .push(("api_keys", format!("{keys} (keys redacted)"), Source::File));
         Ok(Self {
             upstream,
-            host: args
-                .host
-                .or(file.host)
-                .unwrap_or_else(|| DEFAULT_HOST.into()),
-            port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
+            host: host.unwrap_or_else(|| DEFAULT_HOST.into()),
+            port: port.unwrap_or(DEFAULT_PORT),
             public_url,
-            tunnel: args.tunnel.unwrap_or(TunnelKind::None),
+            tunnel,
             api_keys,
+            open_browser: !args.no_open,
+            clipboard: !args.no_clipboard,
             config_path,
+            provenance: p.provenance,
         })
     }
 
@@ -88,6 +197,48 @@ impl ServeSettings {
     pub fn schema_path(&self) -> PathBuf {
         self.config_path.with_file_name("openapi.yaml")
     }
+}
+
+/// `TIDSREG_GPT_API_KEY` wins; else the file's keys, generating one on first run.
+fn api_keys(file: &mut FileConfig, path: &std::path::Path, create: bool) -> Result<Vec<ApiKey>> {
+    if let Some(key) = env_api_key() {
+        return Ok(vec![key]);
+    }
+    if create && file.ensure_api_key(path)? {
+        tracing::info!(path = %path.display(), "generated an API key");
+    }
+    Ok(file.api_keys.clone())
+}
+
+/// ngrok when asked, or by default when a token is known and nothing else makes us public.
+fn tunnel_plan(
+    asked: Option<TunnelKind>,
+    has_public_url: bool,
+    authtoken: Option<Secret>,
+    domain: Option<String>,
+    server_addr: Option<String>,
+) -> Result<TunnelPlan> {
+    let ngrok = |authtoken| {
+        TunnelPlan::Ngrok(NgrokSettings {
+            authtoken,
+            domain: domain.clone(),
+            server_addr: server_addr.clone(),
+        })
+    };
+    Ok(match (asked, authtoken) {
+        (Some(TunnelKind::None), _) => TunnelPlan::None { hint: None },
+        (Some(TunnelKind::Ngrok), None) => bail!(
+            "--tunnel ngrok needs an ngrok authtoken: get one at {AUTHTOKEN_URL}, then pass --authtoken, set NGROK_AUTHTOKEN, or run `tidsreg-gpt init`"
+        ),
+        (Some(TunnelKind::Ngrok), Some(token)) => ngrok(token),
+        (None, _) if has_public_url => TunnelPlan::None { hint: None },
+        (None, Some(token)) => ngrok(token),
+        (None, None) => TunnelPlan::None {
+            hint: Some(format!(
+                "No ngrok authtoken, so no tunnel: ChatGPT cannot reach this server. Get a token at {AUTHTOKEN_URL} and run `tidsreg-gpt init` (or set NGROK_AUTHTOKEN)."
+            )),
+        },
+    })
 }
 
 fn env_api_key() -> Option<ApiKey> {
@@ -122,5 +273,26 @@ mod tests {
         assert!(parse_base_url("ftp://x", "x").is_err());
         assert!(parse_base_url("not a url", "x").is_err());
         assert!(parse_base_url("https://x/?a=1", "x").is_err());
+    }
+
+    #[test]
+    fn tunnel_defaults_to_ngrok_only_with_a_token_and_no_public_url() {
+        let token = || Some(Secret::new("t"));
+        let plan = |asked, public, token| tunnel_plan(asked, public, token, None, None).unwrap();
+        assert!(matches!(plan(None, false, token()), TunnelPlan::Ngrok(_)));
+        assert!(matches!(
+            plan(None, true, token()),
+            TunnelPlan::None { hint: None }
+        ));
+        assert!(matches!(
+            plan(None, false, None),
+            TunnelPlan::None { hint: Some(_) }
+        ));
+        assert!(matches!(
+            plan(Some(TunnelKind::None), false, token()),
+            TunnelPlan::None { hint: None }
+        ));
+        let err = tunnel_plan(Some(TunnelKind::Ngrok), false, None, None, None).unwrap_err();
+        assert!(err.to_string().contains(AUTHTOKEN_URL));
     }
 }

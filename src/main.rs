@@ -3,18 +3,22 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
 use tidsreg_gpt::cli::{Cli, Command, LogFormat, SchemaArgs, SchemaFormat};
 use tidsreg_gpt::config::ServeSettings;
 use tidsreg_gpt::schema::Severity;
-use tidsreg_gpt::{config_file, gpt, schema, serve};
+use tidsreg_gpt::{config_file, gpt, init, schema, serve};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(cli.log_level.as_deref(), cli.log_format);
-    match try_main(cli) {
+    match try_main(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tidsreg-gpt: error: {error:#}");
@@ -23,26 +27,57 @@ fn main() -> ExitCode {
     }
 }
 
-fn try_main(cli: Cli) -> Result<()> {
+fn try_main(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
+    let config_path = config_file::config_path(cli.config.as_deref())?;
+    let sub = matches.subcommand().map(|(_, m)| m);
     match cli.command {
         Command::Serve(args) => {
-            let config_path = config_file::config_path(cli.config.as_deref())?;
-            let settings = ServeSettings::resolve(args, config_path)?;
+            let settings = ServeSettings::resolve(args, sub, config_path, true)?;
             tokio::runtime::Runtime::new()
                 .context("cannot start the async runtime")?
                 .block_on(serve::run(settings))
         }
-        Command::Schema(args) if args.check => check_schema(&args.url),
+        Command::Config(args) => {
+            let settings = ServeSettings::resolve(args, sub, config_path, false)?;
+            println!("config file: {}", settings.config_path.display());
+            for (name, value, source) in &settings.provenance {
+                println!("{name:<18} {value:<40} ({source})");
+            }
+            Ok(())
+        }
+        Command::Init => init::run(&config_path),
+        Command::Schema(args) if args.check => check_schema(&args),
         Command::Schema(args) => write_schema(args),
         Command::Gpt(args) => {
             print!("{}", gpt::render_text(&gpt::load(args.lang)));
             Ok(())
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tidsreg-gpt",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     }
 }
 
-fn check_schema(url: &str) -> Result<()> {
-    let problems = schema::check(&schema::render(url)?);
+/// The schema for `args.url`, from `--template` or the built-in template.
+fn rendered(args: &SchemaArgs) -> Result<String> {
+    Ok(match &args.template {
+        Some(path) => {
+            let template = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the template {}", path.display()))?;
+            schema::render_template(&template, &args.url)?
+        }
+        None => schema::render(&args.url)?,
+    })
+}
+
+fn check_schema(args: &SchemaArgs) -> Result<()> {
+    let problems = schema::check(&rendered(args)?);
     for problem in &problems {
         println!("{problem}");
     }
@@ -52,14 +87,14 @@ fn check_schema(url: &str) -> Result<()> {
         .count();
     anyhow::ensure!(
         errors == 0,
-        "the schema has {errors} error(s); fix them in openapi.template.yaml"
+        "the schema has {errors} error(s); fix them in the template"
     );
     println!("schema OK: every GPT Action rule passes");
     Ok(())
 }
 
 fn write_schema(args: SchemaArgs) -> Result<()> {
-    let yaml = schema::render(&args.url)?;
+    let yaml = rendered(&args)?;
     let text = match args.format {
         SchemaFormat::Yaml => yaml,
         SchemaFormat::Json => schema::to_json(&yaml)?,

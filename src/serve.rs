@@ -1,27 +1,33 @@
-//! `tidsreg-gpt serve`: wires the upstream, the API, the schema and the screen together.
+//! `tidsreg-gpt serve`: wires the upstream, the API, the tunnel, the schema and the screen.
+//! The local server starts first and keeps serving whatever happens to the tunnel.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use url::Url;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, LiveSchema};
 use crate::auth::ApiKeys;
-use crate::config::{ServeSettings, Upstream};
+use crate::config::{ServeSettings, TunnelPlan, Upstream};
 use crate::config_file::write_private;
 use crate::fake::{self, FakeUpstream};
 use crate::ops::Ops;
-use crate::schema;
+use crate::schema::{self, Severity};
+use crate::screen::Screen;
 use crate::sessions::SessionStore;
 use crate::tidsreg::Tidsreg;
+use crate::tunnel::{NgrokSettings, REOPEN_FIRST_DELAY, REOPEN_MAX_DELAY, Tunnel};
+use crate::{desktop, progress};
 
 /// The line printed once the server answers; scripts and tests wait for it.
 pub const READY_LINE: &str = "Ready. Press Ctrl-C to stop.";
 
-/// Runs until Ctrl-C (or SIGTERM), then finishes in-flight requests and returns.
+/// Runs until Ctrl-C (or SIGTERM), then closes the tunnel, finishes in-flight requests and
+/// returns.
 pub async fn run(settings: ServeSettings) -> Result<()> {
     let demo = match settings.upstream {
         Upstream::Demo => Some(
@@ -33,43 +39,89 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     };
     let upstream_url = match (&settings.upstream, &demo) {
         (Upstream::Url(url), _) => url.clone(),
-        (Upstream::Demo, Some(fake)) => Url::parse(&fake.url()).context("demo Tidsreg URL")?,
+        (_, Some(fake)) => Url::parse(&fake.url()).context("demo Tidsreg URL")?,
         (Upstream::Demo, None) => unreachable!("the demo upstream was started above"),
     };
     let listener = bind(&settings.host, settings.port).await?;
     let local = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let public_url = match &settings.public_url {
-        Some(url) => url.to_string(),
-        None => format!("http://{}", display_addr(local)),
-    };
-    let schema_yaml = schema::render(&public_url).context("cannot render the Action schema")?;
-    let schema_path = settings.schema_path();
-    write_private(&schema_path, &schema_yaml)
-        .with_context(|| format!("cannot write the schema to {}", schema_path.display()))?;
+    let local_url = format!("http://{}", display_addr(local));
 
+    let live_schema = LiveSchema::default();
+    let keys = Arc::new(ApiKeys::new(settings.api_keys.clone()));
     let state = AppState {
         ops: Ops::new(
             Tidsreg::new(upstream_url.clone())?,
             Arc::new(SessionStore::default()),
         ),
-        keys: Arc::new(ApiKeys::new(settings.api_keys.clone())),
-        schema_yaml: schema_yaml.into(),
+        keys: keys.clone(),
+        schema: live_schema.clone(),
     };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = tokio::spawn(
+        axum::serve(listener, api::app(state))
+            .with_graceful_shutdown(stopped(stop_rx.clone()))
+            .into_future(),
+    );
+
+    let (tunnel, tunnel_note) = open_tunnel(&settings.tunnel, local).await;
+    let public_url = match (&tunnel, &settings.public_url) {
+        (Some(tunnel), _) => tunnel.url().to_string(),
+        (None, Some(url)) => url.to_string(),
+        (None, None) => local_url.clone(),
+    };
+    let schema_path = settings.schema_path();
+    let yaml = publish_schema(&live_schema, &public_url, &schema_path)?;
+    let clipboard = settings
+        .clipboard
+        .then(|| desktop::copy_to_clipboard(&yaml));
+    let demo_line = demo.as_ref().map(|_| {
+        (
+            upstream_url.as_str(),
+            fake::DEMO_USERNAME,
+            fake::DEMO_PASSWORD,
+        )
+    });
     let screen = Screen {
-        local,
+        local_url: &local_url,
         public_url: &public_url,
-        settings: &settings,
-        upstream_url: &upstream_url,
-        keys: &state.keys,
-        demo: demo.is_some(),
+        reachable: tunnel.is_some() || settings.public_url.is_some(),
+        schema_file: &schema_path.display().to_string(),
+        clipboard,
+        keys: &keys,
+        config_file: &settings.config_path.display().to_string(),
+        demo: demo_line,
+        upstream_url: upstream_url.as_str(),
+        tunnel_note: tunnel_note.as_deref(),
     };
     println!("{}", screen.render());
+    if settings.open_browser && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!("  {}\n", desktop::open_gpt_editor());
+    }
     println!("{READY_LINE}");
-    axum::serve(listener, api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
+
+    let supervisor = tunnel.map(|tunnel| {
+        let TunnelPlan::Ngrok(ngrok) = settings.tunnel.clone() else {
+            unreachable!("a tunnel is open only under an ngrok plan")
+        };
+        tokio::spawn(supervise(
+            tunnel,
+            ngrok,
+            local,
+            live_schema,
+            schema_path,
+            stop_rx,
+        ))
+    });
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    if let Some(supervisor) = supervisor {
+        let _ = supervisor.await;
+    }
+    server
         .await
+        .context("the HTTP server task failed")?
         .context("the HTTP server failed")?;
     tracing::info!("stopped");
     Ok(())
@@ -90,70 +142,109 @@ fn display_addr(addr: SocketAddr) -> String {
     }
 }
 
-/// The one screen `serve` prints: everything needed to configure the GPT.
-struct Screen<'a> {
-    local: SocketAddr,
-    public_url: &'a str,
-    settings: &'a ServeSettings,
-    upstream_url: &'a Url,
-    keys: &'a ApiKeys,
-    demo: bool,
+/// Opens the tunnel the plan asks for, with a spinner. A failure is a note for the screen,
+/// never an exit: the local server is already serving.
+async fn open_tunnel(plan: &TunnelPlan, local: SocketAddr) -> (Option<Tunnel>, Option<String>) {
+    let ngrok = match plan {
+        TunnelPlan::None { hint } => return (None, hint.clone()),
+        TunnelPlan::Ngrok(ngrok) => ngrok,
+    };
+    let spinner = progress::spinner("Opening the ngrok tunnel…");
+    let result = Tunnel::open(ngrok, local).await;
+    spinner.finish_and_clear();
+    match result {
+        Ok(tunnel) => {
+            tracing::info!(url = %tunnel.url(), "tunnel open");
+            (Some(tunnel), None)
+        }
+        Err(e) => {
+            tracing::warn!("tunnel failed: {e:#}");
+            let note = format!(
+                "The ngrok tunnel did not open: {e:#}.\n  The server keeps answering locally; restart once that is fixed."
+            );
+            (None, Some(note))
+        }
+    }
 }
 
-impl Screen<'_> {
-    fn render(&self) -> String {
-        let base = self.public_url.trim_end_matches('/');
-        let mut out = format!(
-            "tidsreg-gpt {} is serving the GPT Action API\n\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        let _ = writeln!(out, "  Local URL    http://{}", display_addr(self.local));
-        let _ = writeln!(out, "  Public URL   {base}");
-        let _ = writeln!(out, "  Schema URL   {base}/openapi.yaml");
-        let _ = writeln!(
-            out,
-            "  Schema file  {}",
-            self.settings.schema_path().display()
-        );
-        if let Some(key) = self.keys.keys().first() {
-            let _ = writeln!(
-                out,
-                "  API key      {}   (key id: {})",
-                key.key.expose(),
-                key.id
-            );
-            let _ = writeln!(
-                out,
-                "               GPT editor: Actions → Authentication → API Key → Auth Type: Bearer"
-            );
+/// Renders the schema for `public_url`, serves it, writes it to `path`, and logs any GPT
+/// Action rule it breaks. Answers the YAML.
+fn publish_schema(live: &LiveSchema, public_url: &str, path: &Path) -> Result<String> {
+    let yaml = schema::render(public_url).context("cannot render the Action schema")?;
+    for problem in schema::check(&yaml) {
+        match problem.severity {
+            Severity::Error => tracing::error!("schema: {problem}"),
+            Severity::Warning => tracing::debug!("schema: {problem}"),
         }
-        if self.keys.keys().len() > 1 {
-            let _ = writeln!(
-                out,
-                "               (+{} more keys in {})",
-                self.keys.keys().len() - 1,
-                self.settings.config_path.display()
-            );
-        }
-        if self.demo {
-            let _ = writeln!(
-                out,
-                "  Upstream     demo Tidsreg at {} (sign in as {} / {})",
-                self.upstream_url,
-                fake::DEMO_USERNAME,
-                fake::DEMO_PASSWORD
-            );
-        } else {
-            let _ = writeln!(out, "  Upstream     {}", self.upstream_url);
-        }
-        if self.settings.public_url.is_none() {
-            let _ = writeln!(
-                out,
-                "\n  No tunnel: ChatGPT cannot reach a local URL. Pass --public-url when something else makes this server public."
-            );
-        }
-        out
     }
+    live.set(&yaml);
+    write_private(path, &yaml)
+        .with_context(|| format!("cannot write the schema to {}", path.display()))?;
+    Ok(yaml)
+}
+
+/// Watches the tunnel; when it drops, reopens it with a capped back-off, and when the URL
+/// changed, re-renders the schema and says so. Closes the tunnel on shutdown.
+async fn supervise(
+    mut tunnel: Tunnel,
+    settings: NgrokSettings,
+    local: SocketAddr,
+    live: LiveSchema,
+    schema_path: std::path::PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            result = tunnel.closed() => {
+                tracing::warn!("tunnel dropped: {}", result.err().map(|e| format!("{e:#}")).unwrap_or_default());
+            }
+            _ = stop.changed() => {
+                tunnel.close().await;
+                return;
+            }
+        }
+        let old_url = tunnel.url().to_string();
+        let Some(reopened) = reopen(&settings, local, &mut stop).await else {
+            return;
+        };
+        tunnel = reopened;
+        if tunnel.url() != old_url {
+            let url = tunnel.url().to_string();
+            match publish_schema(&live, &url, &schema_path) {
+                Ok(_) => println!(
+                    "Tunnel reopened with a new URL: {url}\n  Re-import {url}/openapi.yaml in the GPT editor."
+                ),
+                Err(e) => tracing::error!("tunnel reopened at {url}, but the schema failed: {e:#}"),
+            }
+        } else {
+            tracing::info!(url = %old_url, "tunnel reopened");
+        }
+    }
+}
+
+/// Tries to reopen until it works or shutdown is asked (then `None`).
+async fn reopen(
+    settings: &NgrokSettings,
+    local: SocketAddr,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Tunnel> {
+    let mut delay = REOPEN_FIRST_DELAY;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => return None,
+        }
+        match Tunnel::open(settings, local).await {
+            Ok(tunnel) => return Some(tunnel),
+            Err(e) => tracing::warn!(retry_in = ?delay, "tunnel still down: {e:#}"),
+        }
+        delay = (delay * 2).min(REOPEN_MAX_DELAY);
+    }
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// Ctrl-C, or SIGTERM as platforms and `kill` send it.
@@ -176,5 +267,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

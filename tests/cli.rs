@@ -1,9 +1,8 @@
 //! The binary itself: `--help`, `schema`, and `serve --demo` printing its screen.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use common::binary::{local_url, serve};
 use predicates::prelude::*;
 
 fn bin() -> assert_cmd::Command {
@@ -77,65 +76,6 @@ fn schema_with_a_bad_url_says_how_to_fix_it() {
         .failure()
         .stderr(predicate::str::contains("tidsreg-gpt: error:"))
         .stderr(predicate::str::contains("https://"));
-}
-
-/// `serve` as a person runs it, on port 0 with a private config dir.
-struct Served {
-    child: Child,
-    screen: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(config_home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
-    command
-        .arg("serve")
-        .args(args)
-        .env("XDG_CONFIG_HOME", config_home)
-        .env("HOME", config_home)
-        .env_remove("TIDSREG_GPT_API_KEY")
-        .env_remove("PORT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let started = Instant::now();
-    let mut screen = String::new();
-    let mut lines = BufReader::new(stdout).lines();
-    while let Some(Ok(line)) = lines.next() {
-        screen.push_str(&line);
-        screen.push('\n');
-        if line == tidsreg_gpt::serve::READY_LINE {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no ready line: {screen}"
-        );
-    }
-    assert!(
-        screen.contains(tidsreg_gpt::serve::READY_LINE),
-        "no ready line: {screen}"
-    );
-    Served { child, screen }
-}
-
-fn local_url(screen: &str) -> String {
-    screen
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Local URL"))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 #[test]

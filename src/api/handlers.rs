@@ -26,7 +26,7 @@ pub async fn health() -> impl IntoResponse {
 pub async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
-        state.schema_yaml.to_string(),
+        state.schema.get().to_string(),
     )
 }
 

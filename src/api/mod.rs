@@ -5,7 +5,7 @@ mod bearer;
 pub mod error;
 mod handlers;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::http::Method;
@@ -21,7 +21,29 @@ pub struct AppState {
     pub ops: Ops,
     pub keys: Arc<ApiKeys>,
     /// The rendered Action schema, served at `/openapi.yaml`.
-    pub schema_yaml: Arc<str>,
+    pub schema: LiveSchema,
+}
+
+/// The schema being served. It changes when the tunnel reopens with another URL, so it is
+/// shared and replaceable rather than fixed at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct LiveSchema(Arc<RwLock<Arc<str>>>);
+
+impl LiveSchema {
+    /// A schema that serves `yaml` until replaced.
+    pub fn new(yaml: &str) -> Self {
+        Self(Arc::new(RwLock::new(yaml.into())))
+    }
+
+    /// Serves `yaml` from now on.
+    pub fn set(&self, yaml: &str) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = yaml.into();
+    }
+
+    /// The current schema.
+    pub fn get(&self) -> Arc<str> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// One row of the route table. The router is built from this table, so tests that walk it

@@ -96,8 +96,13 @@ impl fmt::Display for Problem {
 
 /// Renders the template for `server_url`, the public base URL ChatGPT will call.
 pub fn render(server_url: &str) -> Result<String, SchemaError> {
+    render_template(TEMPLATE, server_url)
+}
+
+/// Renders another template (a user's edited copy, checked with `schema --check --template`).
+pub fn render_template(template: &str, server_url: &str) -> Result<String, SchemaError> {
     let base = base_url(server_url)?;
-    Ok(TEMPLATE.replace(SERVER_URL_PLACEHOLDER, &base))
+    Ok(template.replace(SERVER_URL_PLACEHOLDER, &base))
 }
 
 /// Checks `raw` is an http(s) base URL and returns it normalised, without a trailing `/`.

@@ -2,6 +2,8 @@
 //! driven over real HTTP.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use url::Url;
 
-use tidsreg_gpt::api::{self, AppState};
+use tidsreg_gpt::api::{self, AppState, LiveSchema};
 use tidsreg_gpt::auth::ApiKeys;
 use tidsreg_gpt::config_file::ApiKey;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeControls, FakeUpstream};
@@ -56,9 +58,7 @@ pub async fn start_with_timeout(timeout: Duration) -> TestServer {
             Arc::new(SessionStore::default()),
         ),
         keys: Arc::new(ApiKeys::new(keys)),
-        schema_yaml: tidsreg_gpt::schema::render("https://example.test")
-            .unwrap()
-            .into(),
+        schema: LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap()),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
