@@ -100,6 +100,10 @@ pub struct ServeArgs {
     #[arg(long, env = "NGROK_SERVER_ADDR", value_name = "HOST:PORT")]
     pub ngrok_server_addr: Option<String>,
 
+    /// Hours a working day should hold; `getHours` warns about days with fewer [default: 7.5]
+    #[arg(long, env = "TIDSREG_GPT_EXPECTED_HOURS", value_name = "HOURS")]
+    pub expected_hours: Option<f64>,
+
     /// Do not open the GPT editor in the browser
     #[arg(long)]
     pub no_open: bool,

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::cli::{ServeArgs, TunnelKind};
 use crate::config_file::{ApiKey, FileConfig};
+use crate::ops::hours::DEFAULT_EXPECTED_HOURS;
 use crate::secret::Secret;
 use crate::tunnel::{AUTHTOKEN_URL, NgrokSettings};
 
@@ -78,6 +79,7 @@ pub struct ServeSettings {
     pub public_url: Option<Url>,
     pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
+    pub expected_hours: f64,
     pub open_browser: bool,
     pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
@@ -165,6 +167,16 @@ impl ServeSettings {
             file.ngrok_server_addr,
             text,
         );
+        let expected = p.pick(
+            "expected_hours",
+            args.expected_hours,
+            file.expected_hours,
+            f64::to_string,
+        );
+        let expected_hours = expected.unwrap_or(DEFAULT_EXPECTED_HOURS);
+        if !(0.0..=24.0).contains(&expected_hours) {
+            bail!("--expected-hours must be between 0 and 24 (got {expected_hours})");
+        }
         let tunnel = tunnel_plan(
             args.tunnel,
             public_url.is_some(),
@@ -186,6 +198,7 @@ impl ServeSettings {
             public_url,
             tunnel,
             api_keys,
+            expected_hours,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
             config_path,

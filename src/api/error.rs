@@ -44,7 +44,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Op(op) => match op {
-                OpError::BadInput { .. } => StatusCode::BAD_REQUEST,
+                OpError::BadInput { .. } | OpError::Refused(_) => StatusCode::BAD_REQUEST,
                 OpError::LoginRequired | OpError::SessionExpired | OpError::LoginRejected => {
                     StatusCode::UNAUTHORIZED
                 }

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::ops::{KindsInput, ListInput, LoginInput};
+use crate::ops::hours::{WeekBounds, WeekHours};
+use crate::ops::{Booked, HoursInput, KindsInput, ListInput, LoginInput, RegisterInput, WeekInput};
 use crate::sessions::CallerId;
 use crate::tidsreg::Lookup;
 
@@ -55,14 +56,7 @@ fn login_input(headers: &HeaderMap, body: &[u8]) -> Result<LoginInput, ApiError>
             password: form.remove("password").map(Into::into),
         });
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(LoginInput::default());
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadBody(format!(
-            "the body must be JSON like {{\"username\": \"...\", \"password\": \"...\"}} ({e})"
-        ))
-    })
+    json_body(body, r#"{"username": "...", "password": "..."}"#)
 }
 
 /// `GET /api/customers?date`
@@ -117,6 +111,56 @@ pub async fn kinds(
         activity_name: query.remove("activityName"),
     };
     Ok(Json(state.ops.list_kinds(&caller, input).await?))
+}
+
+/// `GET /api/hours?date`
+pub async fn hours(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<WeekHours> {
+    let input = HoursInput {
+        date: query_map(query).remove("date"),
+    };
+    Ok(Json(state.ops.get_hours(&caller, input).await?))
+}
+
+/// `POST /api/hours` with an optional `Idempotency-Key` header.
+pub async fn register_hours(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer<Booked> {
+    let input: RegisterInput = json_body(&body, HOURS_EXAMPLE)?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    Ok(Json(state.ops.register_hours(&caller, key, input).await?))
+}
+
+const HOURS_EXAMPLE: &str =
+    r#"{"date": "2026-03-02", "hours": 7.5, "activityId": 4201, "kindId": 13, "note": "..."}"#;
+
+/// `GET /api/week?year&week`
+pub async fn week(State(state): State<AppState>, RawQuery(query): RawQuery) -> Answer<WeekBounds> {
+    let mut query = query_map(query);
+    let input = WeekInput {
+        year: query.remove("year"),
+        week: query.remove("week"),
+    };
+    Ok(Json(state.ops.get_week(input)?))
+}
+
+/// A JSON body, or a 400 that shows the expected shape. An empty body is `{}`, so the
+/// operation names the first missing field.
+fn json_body<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+    example: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadBody(format!("the body must be JSON like {example} ({e})")))
 }
 
 /// JSON 404 for every unknown path.

@@ -67,6 +67,9 @@ pub fn routes() -> Vec<Route> {
         api(Method::GET, "/api/phases", get(handlers::phases)),
         api(Method::GET, "/api/activities", get(handlers::activities)),
         api(Method::GET, "/api/kinds", get(handlers::kinds)),
+        api(Method::GET, "/api/hours", get(handlers::hours)),
+        api(Method::POST, "/api/hours", post(handlers::register_hours)),
+        api(Method::GET, "/api/week", get(handlers::week)),
     ]
 }
 

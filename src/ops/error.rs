@@ -25,6 +25,8 @@ pub enum OpError {
     )]
     LoginRejected,
     #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
     Upstream(String),
     #[error(
         "Tidsreg did not answer in time; try again in a moment, and tell the user if it persists"
@@ -48,6 +50,7 @@ impl OpError {
             Self::LoginRequired => "tidsreg_login_required",
             Self::SessionExpired => "tidsreg_session_expired",
             Self::LoginRejected => "tidsreg_login_rejected",
+            Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout => "upstream_timeout",
         }

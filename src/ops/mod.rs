@@ -1,15 +1,20 @@
 //! One function per operation: raw input → validation → upstream → typed output. The REST
 //! API and the MCP tools are thin adapters over these, so both agree by construction.
 
+mod booking;
 mod error;
+pub mod hours;
 mod lookups;
 pub mod params;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
 pub use error::OpError;
+pub use hours::{HoursInput, WeekInput};
 pub use lookups::{KindsInput, ListInput};
 
 use crate::sessions::{CallerId, Sessions, SignedIn};
@@ -20,6 +25,9 @@ use crate::tidsreg::{Tidsreg, UpstreamError, UpstreamSession};
 pub struct Ops {
     tidsreg: Tidsreg,
     sessions: Sessions,
+    idempotency: Arc<booking::Idempotency>,
+    /// Hours a working day should hold; fewer gives a warning in `get_hours`.
+    expected_hours: f64,
 }
 
 /// Input of `login`.
@@ -41,7 +49,18 @@ pub struct LoginOutput {
 impl Ops {
     /// Operations over `tidsreg`, with sessions kept in `sessions`.
     pub fn new(tidsreg: Tidsreg, sessions: Sessions) -> Self {
-        Self { tidsreg, sessions }
+        Self {
+            tidsreg,
+            sessions,
+            idempotency: Arc::default(),
+            expected_hours: hours::DEFAULT_EXPECTED_HOURS,
+        }
+    }
+
+    /// Warns about working days with fewer than `hours` booked.
+    pub fn with_expected_hours(mut self, hours: f64) -> Self {
+        self.expected_hours = hours;
+        self
     }
 
     /// Signs the caller's own Tidsreg session in. A failed attempt signs the caller out,

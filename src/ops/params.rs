@@ -42,11 +42,48 @@ pub fn date(field: &'static str, raw: &str) -> Result<NaiveDate, OpError> {
     })
 }
 
+/// Most hours one day can hold.
+pub const MAX_HOURS: f64 = 24.0;
+
+/// Hours to book: a number above 0, at most [`MAX_HOURS`], with at most two decimals (the
+/// upstream shows hours as `7,50`).
+pub fn hours(field: &'static str, raw: Option<&str>) -> Result<f64, OpError> {
+    let raw = required(field, raw)?;
+    let bad =
+        |why: &str| OpError::bad_input(field, format!("`{field}` {why}, like 7.5 (got `{raw}`)"));
+    let value: f64 = raw
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| bad("must be a number"))?;
+    if !value.is_finite() || value <= 0.0 || value > MAX_HOURS {
+        return Err(bad("must be more than 0 and at most 24"));
+    }
+    let decimals = raw.split(['.', ',']).nth(1).map_or(0, str::len);
+    if decimals > 2 {
+        return Err(bad("must have at most two decimals"));
+    }
+    Ok(value)
+}
+
+/// A JSON value as the text the parsers above take: numbers and strings both arrive as
+/// text, so `"activityId": 4201` and `"activityId": "4201"` are the same input.
+pub fn text_of(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 /// A required, non-blank text.
 pub fn required<'a>(field: &'static str, raw: Option<&'a str>) -> Result<&'a str, OpError> {
     match raw.map(str::trim) {
         Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(OpError::bad_input(field, format!("`{field}` is required"))),
+        _ => Err(OpError::bad_input(
+            field,
+            format!("`{field}` is required but missing; add it and call again"),
+        )),
     }
 }
 
@@ -72,6 +109,27 @@ mod tests {
                 .to_string()
                 .contains("required")
         );
+    }
+
+    #[test]
+    fn hours_are_positive_at_most_24_with_two_decimals() {
+        assert_eq!(hours("hours", Some("7.5")).unwrap(), 7.5);
+        assert_eq!(hours("hours", Some("7,25")).unwrap(), 7.25);
+        assert_eq!(hours("hours", Some("24")).unwrap(), 24.0);
+        for bad in ["-1", "0", "25", "1.234", "abc", "NaN", "inf", ""] {
+            let err = hours("hours", Some(bad)).unwrap_err();
+            assert_eq!(err.field(), Some("hours"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_numbers_and_strings_read_alike() {
+        let v = serde_json::json!({"a": 4201, "b": "4201", "c": null, "d": 2.5});
+        assert_eq!(text_of(v.get("a")).as_deref(), Some("4201"));
+        assert_eq!(text_of(v.get("b")).as_deref(), Some("4201"));
+        assert_eq!(text_of(v.get("c")), None);
+        assert_eq!(text_of(v.get("d")).as_deref(), Some("2.5"));
+        assert_eq!(text_of(v.get("missing")), None);
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! and turns its quirks (HTML login pages, redirects, two key spellings) into typed answers.
 
 mod lookup;
+pub mod week;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::NaiveDate;
 
 use reqwest::cookie::CookieStore;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -38,6 +41,17 @@ pub enum UpstreamError {
     Unreachable(String),
     #[error("Tidsreg answered something that is not the expected data: {0}")]
     BadAnswer(String),
+}
+
+/// One booking, as the upstream form takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booking {
+    pub date: NaiveDate,
+    pub hours: f64,
+    pub activity_id: u64,
+    pub kind_id: u64,
+    pub note: String,
+    pub contact_name: String,
 }
 
 /// One person's upstream session: their own cookie jar. Cloning shares the jar.
@@ -128,6 +142,44 @@ impl Tidsreg {
         let response = self.get(session, &url).await?;
         let bytes = response.bytes().await.map_err(transport_error)?;
         lookup::parse(&bytes)
+    }
+
+    /// The HTML week page (ISO week, Monday to Sunday) holding `date`, parsed. A page that
+    /// is not a week page (the login page) means the session has expired.
+    pub async fn week(
+        &self,
+        session: &UpstreamSession,
+        date: NaiveDate,
+    ) -> Result<week::WeekPage, UpstreamError> {
+        let url = self.url(&format!("/Hours/{}", date.format("%d-%m-%Y")));
+        let request = self.http.get(url.clone());
+        let response = self.send(session, request, &url, true).await?;
+        let html = response.text().await.map_err(transport_error)?;
+        week::parse_week(&html).map_err(|_| UpstreamError::SessionExpired)
+    }
+
+    /// Books hours. Only `204 No Content` is success; whether a second identical booking
+    /// adds or replaces is unknown upstream, so callers must never send one twice.
+    pub async fn register(
+        &self,
+        session: &UpstreamSession,
+        booking: &Booking,
+    ) -> Result<(), UpstreamError> {
+        let url = self.url("/api/hours");
+        let form = [
+            ("hours", booking.hours.to_string()),
+            ("activityId", booking.activity_id.to_string()),
+            ("date", booking.date.format("%Y-%m-%d").to_string()),
+            ("kindId", booking.kind_id.to_string()),
+            ("note", booking.note.clone()),
+            ("contactName", booking.contact_name.clone()),
+        ];
+        let request = self.http.post(url.clone()).form(&form);
+        let response = self.send(session, request, &url, false).await?;
+        match response.status() {
+            StatusCode::NO_CONTENT => Ok(()),
+            _ => Err(status_error(response).await),
+        }
     }
 
     /// A GET for data: every "you are not signed in" shape becomes

@@ -1,0 +1,226 @@
+//! `register_hours`: validate, book once, read the week back. ChatGPT retries Actions, and
+//! the upstream probably adds a second identical booking to the first, so every booking is
+//! remembered for a while and a retry gets the first answer instead of a second booking.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use super::hours::DayHours;
+use super::{OpError, Ops, params};
+use crate::sessions::CallerId;
+use crate::tidsreg::{Booking, UpstreamError};
+
+/// How long an identical booking (or a reused `Idempotency-Key`) answers the first result.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Longest note or contact name we pass on; the upstream's own limit is unknown.
+const MAX_TEXT_CHARS: usize = 500;
+
+/// Input of `register_hours`: JSON values, so numbers and numeric strings both work.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterInput {
+    pub date: Option<Value>,
+    pub hours: Option<Value>,
+    pub activity_id: Option<Value>,
+    pub kind_id: Option<Value>,
+    pub note: Option<Value>,
+    pub contact_name: Option<Value>,
+}
+
+/// The answer: what was booked and the day as it now stands upstream.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Booked {
+    pub booked: BookingEcho,
+    /// The booked day read back from Tidsreg; absent when the read-back failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<DayHours>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub week_total: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// True when this answer repeats an earlier identical booking instead of booking again.
+    pub replayed: bool,
+}
+
+/// The booking as sent upstream.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingEcho {
+    pub date: String,
+    pub hours: f64,
+    pub activity_id: u64,
+    pub kind_id: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub contact_name: String,
+}
+
+/// Bookings made recently, by caller and key (or by caller and content).
+#[derive(Debug, Default)]
+pub struct Idempotency {
+    entries: Mutex<HashMap<String, Remembered>>,
+}
+
+#[derive(Debug)]
+struct Remembered {
+    at: Instant,
+    booking: Booking,
+    answer: Arc<OnceCell<Booked>>,
+}
+
+impl Idempotency {
+    /// The shared slot for `key`, after dropping expired ones. A reused key with another
+    /// booking is refused: it is a client bug, and guessing which one was meant could book
+    /// the wrong hours.
+    fn slot(&self, key: String, booking: &Booking) -> Result<Arc<OnceCell<Booked>>, OpError> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        entries.retain(|_, r| now.duration_since(r.at) < IDEMPOTENCY_WINDOW);
+        let remembered = entries.entry(key).or_insert_with(|| Remembered {
+            at: now,
+            booking: booking.clone(),
+            answer: Arc::default(),
+        });
+        if remembered.booking != *booking {
+            return Err(OpError::bad_input(
+                "Idempotency-Key",
+                "this Idempotency-Key was already used for a different booking; send a new key for a new booking",
+            ));
+        }
+        Ok(remembered.answer.clone())
+    }
+}
+
+impl Ops {
+    /// Books hours once per idempotency key (or per identical content within
+    /// [`IDEMPOTENCY_WINDOW`]), and answers the booked day as Tidsreg now shows it.
+    pub async fn register_hours(
+        &self,
+        caller: &CallerId,
+        idempotency_key: Option<&str>,
+        input: RegisterInput,
+    ) -> Result<Booked, OpError> {
+        let booking = validate(input)?;
+        let key = match idempotency_key.map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) => format!("{caller}\u{0}key\u{0}{k}"),
+            None => format!("{caller}\u{0}content\u{0}{booking:?}"),
+        };
+        let slot = self.idempotency.slot(key, &booking)?;
+        let fresh = AtomicBool::new(false);
+        let booked = slot
+            .get_or_try_init(|| async {
+                fresh.store(true, Ordering::Relaxed);
+                self.book(caller, &booking).await
+            })
+            .await?;
+        let mut answer = booked.clone();
+        answer.replayed = !fresh.load(Ordering::Relaxed);
+        Ok(answer)
+    }
+
+    async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
+        let refusal = self
+            .with_session(caller, |session| async move {
+                match self.tidsreg.register(&session, booking).await {
+                    Err(UpstreamError::Status { status, excerpt })
+                        if (400..500).contains(&status) =>
+                    {
+                        Ok(Some(refused(status, &excerpt)))
+                    }
+                    other => other.map(|()| None),
+                }
+            })
+            .await?;
+        if let Some(refusal) = refusal {
+            return Err(refusal);
+        }
+        tracing::info!(%caller, date = %booking.date, hours = booking.hours, activity = booking.activity_id, "booked hours");
+        let mut answer = Booked {
+            booked: echo(booking),
+            day: None,
+            week_total: None,
+            warnings: Vec::new(),
+            replayed: false,
+        };
+        // The booking is done: a failed read-back must not look like a failed booking, or
+        // the caller would book again.
+        match self.week_hours(caller, booking.date).await {
+            Ok(week) => {
+                let date = booking.date.format(params::DATE_FORMAT).to_string();
+                answer.day = week.days.into_iter().find(|d| d.date == date);
+                answer.week_total = Some(week.total);
+                answer.warnings = week.warnings;
+            }
+            Err(e) => answer.warnings.push(format!(
+                "booked, but reading the week back failed ({e}); call getHours to see it, and do not book again"
+            )),
+        }
+        Ok(answer)
+    }
+}
+
+/// An upstream 4xx on a booking is the upstream refusing this input, not an outage.
+fn refused(status: u16, excerpt: &str) -> OpError {
+    let said = if excerpt.is_empty() || excerpt.starts_with('<') {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    };
+    OpError::Refused(format!(
+        "Tidsreg refused the booking (HTTP {status}{said}); check activityId with listActivities and kindId with listKinds, then try again"
+    ))
+}
+
+fn validate(input: RegisterInput) -> Result<Booking, OpError> {
+    let date = params::text_of(input.date.as_ref());
+    let date = params::date("date", params::required("date", date.as_deref())?)?;
+    let hours = params::hours("hours", params::text_of(input.hours.as_ref()).as_deref())?;
+    let activity_id = params::id(
+        "activityId",
+        params::text_of(input.activity_id.as_ref()).as_deref(),
+    )?;
+    let kind_id = params::id("kindId", params::text_of(input.kind_id.as_ref()).as_deref())?;
+    let note = optional_text("note", input.note.as_ref())?;
+    let contact_name = optional_text("contactName", input.contact_name.as_ref())?;
+    Ok(Booking {
+        date,
+        hours,
+        activity_id,
+        kind_id,
+        note,
+        contact_name,
+    })
+}
+
+fn optional_text(field: &'static str, value: Option<&Value>) -> Result<String, OpError> {
+    let text = params::text_of(value)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(OpError::bad_input(
+            field,
+            format!("`{field}` is longer than {MAX_TEXT_CHARS} characters; shorten it"),
+        ));
+    }
+    Ok(text)
+}
+
+fn echo(booking: &Booking) -> BookingEcho {
+    BookingEcho {
+        date: booking.date.format(params::DATE_FORMAT).to_string(),
+        hours: booking.hours,
+        activity_id: booking.activity_id,
+        kind_id: booking.kind_id,
+        note: booking.note.clone(),
+        contact_name: booking.contact_name.clone(),
+    }
+}
