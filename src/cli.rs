@@ -104,6 +104,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TIDSREG_GPT_EXPECTED_HOURS", value_name = "HOURS")]
     pub expected_hours: Option<f64>,
 
+    /// Seconds each session keeps lookups and week pages; 0 turns the cache off [default: 300]
+    #[arg(long, env = "TIDSREG_GPT_CACHE_TTL", value_name = "SECONDS")]
+    pub cache_ttl: Option<u64>,
+
     /// Do not open the GPT editor in the browser
     #[arg(long)]
     pub no_open: bool,

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::ArgMatches;
@@ -80,6 +81,7 @@ pub struct ServeSettings {
     pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
     pub expected_hours: f64,
+    pub cache_ttl: Duration,
     pub open_browser: bool,
     pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
@@ -177,6 +179,10 @@ impl ServeSettings {
         if !(0.0..=24.0).contains(&expected_hours) {
             bail!("--expected-hours must be between 0 and 24 (got {expected_hours})");
         }
+        let cache_ttl = p.pick("cache_ttl", args.cache_ttl, file.cache_ttl, |s| {
+            format!("{s} s")
+        });
+        let cache_ttl = cache_ttl.map_or(crate::cache::DEFAULT_TTL, Duration::from_secs);
         let tunnel = tunnel_plan(
             args.tunnel,
             public_url.is_some(),
@@ -199,6 +205,7 @@ impl ServeSettings {
             tunnel,
             api_keys,
             expected_hours,
+            cache_ttl,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
             config_path,

@@ -39,6 +39,8 @@ pub struct FileConfig {
     pub ngrok_server_addr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_hours: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ttl: Option<u64>,
     /// One entry per person or device; each gets its own Tidsreg session.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKey>,

@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use crate::tidsreg::UpstreamSession;
+use std::time::Duration;
+
+use crate::cache::TtlCache;
+use crate::tidsreg::week::WeekPage;
+use crate::tidsreg::{Lookup, UpstreamSession};
 
 /// A caller's identity as authentication established it. It names the caller in logs; it
 /// is never the secret itself.
@@ -25,11 +29,26 @@ impl fmt::Display for CallerId {
     }
 }
 
-/// A caller's upstream login: who they signed in as, and their own cookie jar.
+/// A caller's upstream login: who they signed in as, their own cookie jar, and their own
+/// caches (a new login starts them empty; so does an expired session, which is dropped).
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub username: String,
     pub upstream: UpstreamSession,
+    pub lookups: Arc<TtlCache<Vec<Lookup>>>,
+    pub weeks: Arc<TtlCache<WeekPage>>,
+}
+
+impl SignedIn {
+    /// A fresh login whose caches keep answers for `cache_ttl` (zero: no caching).
+    pub fn new(username: String, upstream: UpstreamSession, cache_ttl: Duration) -> Self {
+        Self {
+            username,
+            upstream,
+            lookups: Arc::new(TtlCache::new(cache_ttl)),
+            weeks: Arc::new(TtlCache::new(cache_ttl)),
+        }
+    }
 }
 
 /// The store. Reads (every lookup) take a read lock only long enough to clone an `Arc`.

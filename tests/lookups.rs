@@ -105,6 +105,9 @@ async fn both_upstream_key_spellings_give_the_same_answer() {
     server.login(KEY_A).await;
     let (_, pascal) = server.get(Some(KEY_A), "/api/customers").await;
     server.controls.set_key_style(KeyStyle::Lower);
+    // A new login starts with an empty cache, so the next answers really come from upstream.
+    server.login(KEY_A).await;
+    server.controls.reset_counters();
     let (status, lower) = server.get(Some(KEY_A), "/api/customers").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(pascal, lower);
@@ -115,4 +118,5 @@ async fn both_upstream_key_spellings_give_the_same_answer() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(projects[0]["id"].as_u64().is_some(), "{projects}");
+    assert_eq!(server.controls.requests_to("/Find/SelectCustomers"), 1);
 }

@@ -1,6 +1,7 @@
 //! Request handlers: parse the HTTP shape of the input, call the operation, answer JSON.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,7 +13,10 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use crate::ops::hours::{WeekBounds, WeekHours};
-use crate::ops::{Booked, HoursInput, KindsInput, ListInput, LoginInput, RegisterInput, WeekInput};
+use crate::ops::{
+    Booked, HoursInput, KindsInput, ListInput, LoginInput, RegisterInput, Report, ReportInput,
+    SearchHit, SearchInput, WeekInput,
+};
 use crate::sessions::CallerId;
 use crate::tidsreg::Lookup;
 
@@ -64,7 +68,7 @@ pub async fn customers(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Vec<Lookup>> {
+) -> Answer<Arc<Vec<Lookup>>> {
     let input = list_input(query, None);
     Ok(Json(state.ops.list_customers(&caller, input).await?))
 }
@@ -74,7 +78,7 @@ pub async fn projects(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Vec<Lookup>> {
+) -> Answer<Arc<Vec<Lookup>>> {
     let input = list_input(query, Some("customerId"));
     Ok(Json(state.ops.list_projects(&caller, input).await?))
 }
@@ -84,7 +88,7 @@ pub async fn phases(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Vec<Lookup>> {
+) -> Answer<Arc<Vec<Lookup>>> {
     let input = list_input(query, Some("projectId"));
     Ok(Json(state.ops.list_phases(&caller, input).await?))
 }
@@ -94,7 +98,7 @@ pub async fn activities(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Vec<Lookup>> {
+) -> Answer<Arc<Vec<Lookup>>> {
     let input = list_input(query, Some("phaseId"));
     Ok(Json(state.ops.list_activities(&caller, input).await?))
 }
@@ -104,7 +108,7 @@ pub async fn kinds(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Vec<Lookup>> {
+) -> Answer<Arc<Vec<Lookup>>> {
     let mut query = query_map(query);
     let input = KindsInput {
         project_name: query.remove("projectName"),
@@ -148,6 +152,35 @@ pub async fn week(State(state): State<AppState>, RawQuery(query): RawQuery) -> A
         week: query.remove("week"),
     };
     Ok(Json(state.ops.get_week(input)?))
+}
+
+/// `GET /api/search?q&date&limit`
+pub async fn search(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Vec<SearchHit>> {
+    let mut query = query_map(query);
+    let input = SearchInput {
+        q: query.remove("q"),
+        date: query.remove("date"),
+        limit: query.remove("limit"),
+    };
+    Ok(Json(state.ops.search(&caller, input).await?))
+}
+
+/// `GET /api/report?from&to`
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Answer<Report> {
+    let mut query = query_map(query);
+    let input = ReportInput {
+        from: query.remove("from"),
+        to: query.remove("to"),
+    };
+    Ok(Json(state.ops.get_report(&caller, input).await?))
 }
 
 /// A JSON body, or a 400 that shows the expected shape. An empty body is `{}`, so the

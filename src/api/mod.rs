@@ -70,6 +70,8 @@ pub fn routes() -> Vec<Route> {
         api(Method::GET, "/api/hours", get(handlers::hours)),
         api(Method::POST, "/api/hours", post(handlers::register_hours)),
         api(Method::GET, "/api/week", get(handlers::week)),
+        api(Method::GET, "/api/search", get(handlers::search)),
+        api(Method::GET, "/api/report", get(handlers::report)),
     ]
 }
 

@@ -128,8 +128,13 @@ impl Ops {
 
     async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
         let refusal = self
-            .with_session(caller, |session| async move {
-                match self.tidsreg.register(&session, booking).await {
+            .with_session(caller, |signed_in| async move {
+                let result = self.tidsreg.register(&signed_in.upstream, booking).await;
+                // Whatever the outcome, the cached week may now be stale.
+                signed_in
+                    .weeks
+                    .invalidate(&super::hours::week_key(booking.date));
+                match result {
                     Err(UpstreamError::Status { status, excerpt })
                         if (400..500).contains(&status) =>
                     {

@@ -4,8 +4,11 @@
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::{OpError, Ops, params};
-use crate::sessions::CallerId;
+use crate::sessions::{CallerId, SignedIn};
+use crate::tidsreg::UpstreamError;
 use crate::tidsreg::week::{WeekPage, WeekRow};
 
 /// The working day a person is expected to book, unless configured otherwise (7.5 h is the
@@ -95,11 +98,25 @@ impl Ops {
         date: NaiveDate,
     ) -> Result<WeekHours, OpError> {
         let page = self
-            .with_session(caller, |session| async move {
-                self.tidsreg.week(&session, date).await
+            .with_session(caller, |signed_in| async move {
+                self.cached_week(&signed_in, date).await
             })
             .await?;
         Ok(summarise(&page, date, params::today(), self.expected_hours))
+    }
+
+    /// The week page holding `date`, through the session's cache (keyed by its Monday).
+    pub(super) async fn cached_week(
+        &self,
+        signed_in: &SignedIn,
+        date: NaiveDate,
+    ) -> Result<Arc<WeekPage>, UpstreamError> {
+        signed_in
+            .weeks
+            .get_or_fetch(&week_key(date), || {
+                self.tidsreg.week(&signed_in.upstream, date)
+            })
+            .await
     }
 
     /// Start and end of an ISO week (both default to the current one). Needs no upstream.
@@ -141,6 +158,12 @@ impl Ops {
         })?;
         Ok(bounds(monday))
     }
+}
+
+/// The cache key of the week holding `date`: its Monday.
+pub(super) fn week_key(date: NaiveDate) -> String {
+    let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+    monday.format(params::DATE_FORMAT).to_string()
 }
 
 fn bounds(day: NaiveDate) -> WeekBounds {
@@ -216,7 +239,7 @@ fn day_warning(day: NaiveDate, total: f64, today: NaiveDate, expected: f64) -> O
 }
 
 /// Two decimals, as Tidsreg shows hours; `+ 0.0` turns the `-0.0` of an empty sum into 0.
-fn round2(value: f64) -> f64 {
+pub(super) fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0 + 0.0
 }
 

@@ -1,8 +1,10 @@
 //! The five lookups that lead from a customer to the activity and kind to book on.
 
+use std::sync::Arc;
+
 use super::{OpError, Ops, params};
-use crate::sessions::CallerId;
-use crate::tidsreg::Lookup;
+use crate::sessions::{CallerId, SignedIn};
+use crate::tidsreg::{Lookup, UpstreamError};
 
 /// Input of the dated lookups: the parent's id (absent for customers) and the date.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -49,7 +51,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         self.list_level(caller, &CUSTOMERS, input).await
     }
 
@@ -58,7 +60,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         self.list_level(caller, &PROJECTS, input).await
     }
 
@@ -67,7 +69,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         self.list_level(caller, &PHASES, input).await
     }
 
@@ -76,7 +78,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         self.list_level(caller, &ACTIVITIES, input).await
     }
 
@@ -85,13 +87,12 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: KindsInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         let project = params::required("projectName", input.project_name.as_deref())?;
         let activity = params::required("activityName", input.activity_name.as_deref())?;
         let query = [("projectName", project), ("activityName", activity)];
-        self.with_session(caller, |session| async move {
-            self.tidsreg
-                .lookup(&session, "/Find/SelectKinds", &query)
+        self.with_session(caller, |signed_in| async move {
+            self.cached_lookup(&signed_in, "/Find/SelectKinds", &query)
                 .await
         })
         .await
@@ -102,7 +103,7 @@ impl Ops {
         caller: &CallerId,
         level: &Level,
         input: ListInput,
-    ) -> Result<Vec<Lookup>, OpError> {
+    ) -> Result<Arc<Vec<Lookup>>, OpError> {
         let parent = match level.parent {
             Some(field) => Some((field, params::id(field, input.parent_id.as_deref())?)),
             None => None,
@@ -114,9 +115,25 @@ impl Ops {
         if let Some((field, id)) = &parent_id {
             query.insert(0, (field, id.as_str()));
         }
-        self.with_session(caller, |session| async move {
-            self.tidsreg.lookup(&session, level.path, &query).await
+        self.with_session(caller, |signed_in| async move {
+            self.cached_lookup(&signed_in, level.path, &query).await
         })
         .await
+    }
+
+    /// A lookup through the session's cache: the key is the upstream request itself.
+    pub(super) async fn cached_lookup(
+        &self,
+        signed_in: &SignedIn,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Arc<Vec<Lookup>>, UpstreamError> {
+        let key = format!("{path}?{query:?}");
+        signed_in
+            .lookups
+            .get_or_fetch(&key, || {
+                self.tidsreg.lookup(&signed_in.upstream, path, query)
+            })
+            .await
     }
 }

@@ -6,9 +6,13 @@ mod error;
 pub mod hours;
 mod lookups;
 pub mod params;
+mod report;
+mod search;
+mod text_match;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -16,9 +20,11 @@ pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekInput};
 pub use lookups::{KindsInput, ListInput};
+pub use report::{Report, ReportInput};
+pub use search::{SearchHit, SearchInput};
 
 use crate::sessions::{CallerId, Sessions, SignedIn};
-use crate::tidsreg::{Tidsreg, UpstreamError, UpstreamSession};
+use crate::tidsreg::{Tidsreg, UpstreamError};
 
 /// What every operation needs: the upstream client and the per-caller sessions.
 #[derive(Clone, Debug)]
@@ -28,6 +34,8 @@ pub struct Ops {
     idempotency: Arc<booking::Idempotency>,
     /// Hours a working day should hold; fewer gives a warning in `get_hours`.
     expected_hours: f64,
+    /// How long each session keeps lookups and week pages.
+    cache_ttl: Duration,
 }
 
 /// Input of `login`.
@@ -54,7 +62,14 @@ impl Ops {
             sessions,
             idempotency: Arc::default(),
             expected_hours: hours::DEFAULT_EXPECTED_HOURS,
+            cache_ttl: crate::cache::DEFAULT_TTL,
         }
+    }
+
+    /// Keeps lookups and week pages for `ttl` per session; zero turns the cache off.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
     }
 
     /// Warns about working days with fewer than `hours` booked.
@@ -84,13 +99,8 @@ impl Ops {
                 return Err(e.into());
             }
         };
-        self.sessions.sign_in(
-            caller,
-            SignedIn {
-                username: username.clone(),
-                upstream,
-            },
-        );
+        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl);
+        self.sessions.sign_in(caller, signed_in);
         tracing::info!(%caller, %username, "signed in to Tidsreg");
         Ok(LoginOutput {
             signed_in: true,
@@ -101,15 +111,15 @@ impl Ops {
         })
     }
 
-    /// Runs `call` with the caller's upstream session. An expired session is forgotten, so
-    /// the caller is told to log in again instead of hitting the dead session repeatedly.
+    /// Runs `call` with the caller's login. An expired session is forgotten, so the caller
+    /// is told to log in again instead of hitting the dead session repeatedly.
     async fn with_session<T, F, Fut>(&self, caller: &CallerId, call: F) -> Result<T, OpError>
     where
-        F: FnOnce(UpstreamSession) -> Fut,
+        F: FnOnce(SignedIn) -> Fut,
         Fut: Future<Output = Result<T, UpstreamError>>,
     {
         let signed_in = self.sessions.get(caller).ok_or(OpError::LoginRequired)?;
-        match call(signed_in.upstream).await {
+        match call(signed_in).await {
             Err(UpstreamError::SessionExpired) => {
                 tracing::info!(%caller, "Tidsreg session expired");
                 self.sessions.sign_out(caller);

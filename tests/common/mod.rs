@@ -48,6 +48,15 @@ pub async fn start() -> TestServer {
 
 /// Same, with a short upstream time-out for time-out tests.
 pub async fn start_with_timeout(timeout: Duration) -> TestServer {
+    start_configured(timeout, tidsreg_gpt::cache::DEFAULT_TTL).await
+}
+
+/// Same, with the lookup cache's time-to-live (zero: off).
+pub async fn start_with_cache(ttl: Duration) -> TestServer {
+    start_configured(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT, ttl).await
+}
+
+async fn start_configured(timeout: Duration, cache_ttl: Duration) -> TestServer {
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let controls = fake.controls();
     let upstream = Url::parse(&fake.url()).unwrap();
@@ -56,7 +65,8 @@ pub async fn start_with_timeout(timeout: Duration) -> TestServer {
         ops: Ops::new(
             Tidsreg::with_timeout(upstream, timeout).unwrap(),
             Arc::new(SessionStore::default()),
-        ),
+        )
+        .with_cache_ttl(cache_ttl),
         keys: Arc::new(ApiKeys::new(keys)),
         schema: LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap()),
     };

@@ -1,0 +1,255 @@
+//! `search`: one call from a person's words ("Acme portal development") to the full paths
+//! they could book on, instead of walking customers → projects → phases → activities by hand.
+
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+
+use super::text_match::{WHOLE_WORD, fold, word_score, words};
+use super::{OpError, Ops, params};
+use crate::sessions::{CallerId, SignedIn};
+use crate::tidsreg::{Lookup, UpstreamError};
+
+/// Upstream calls one search keeps in flight: quick for the person, gentle on Tidsreg.
+pub const MAX_IN_FLIGHT: usize = 4;
+/// Results when the caller does not say.
+pub const DEFAULT_LIMIT: usize = 10;
+/// Most results one call answers.
+pub const MAX_LIMIT: usize = 50;
+/// Bonus for an activity whose whole name is the query: "Udvikling" beats "Udvikling af …".
+const EXACT_NAME_BONUS: u32 = 50;
+
+/// Input of `search`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SearchInput {
+    pub q: Option<String>,
+    pub date: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// One place to book, with everything needed to book it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub customer: Lookup,
+    pub project: Lookup,
+    pub phase: Lookup,
+    pub activity: Lookup,
+    pub score: u32,
+}
+
+type Phase = (Lookup, Lookup, Lookup);
+
+impl Ops {
+    /// Full paths whose names match all the words of `q`, best first.
+    pub async fn search(
+        &self,
+        caller: &CallerId,
+        input: SearchInput,
+    ) -> Result<Vec<SearchHit>, OpError> {
+        let q = params::required("q", input.q.as_deref())?.to_owned();
+        let query = words(&q);
+        if query.is_empty() {
+            return Err(OpError::bad_input(
+                "q",
+                "`q` needs at least one letter or digit, like `portal udvikling`",
+            ));
+        }
+        let date = params::date_or_today("date", input.date.as_deref())?;
+        let limit = limit(input.limit.as_deref())?;
+        let date = date.format(params::DATE_FORMAT).to_string();
+        self.with_session(caller, |signed_in| async move {
+            let walk = Walk {
+                ops: self,
+                signed_in: &signed_in,
+                date: &date,
+                query: &query,
+                folded: fold(&q),
+            };
+            walk.run(limit).await
+        })
+        .await
+    }
+}
+
+fn limit(raw: Option<&str>) -> Result<usize, OpError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(OpError::bad_input(
+                "limit",
+                format!("`limit` must be a whole number from 1 to {MAX_LIMIT} (got `{raw}`)"),
+            )),
+        },
+    }
+}
+
+/// One search's walk down the hierarchy.
+struct Walk<'a> {
+    ops: &'a Ops,
+    signed_in: &'a SignedIn,
+    date: &'a str,
+    query: &'a [String],
+    folded: String,
+}
+
+impl Walk<'_> {
+    async fn run(&self, limit: usize) -> Result<Vec<SearchHit>, UpstreamError> {
+        let customers = self.children("/Find/SelectCustomers", None).await?;
+        let customers: Vec<Lookup> = customers.to_vec();
+        let projects = self
+            .expand(customers, "/Find/SelectProjects", "customerId", |c| c.id)
+            .await?;
+        let phases = self
+            .expand(projects, "/Find/SelectPhases", "projectId", |(_, p)| p.id)
+            .await?;
+        let mut phases: Vec<Phase> = phases.into_iter().map(|((c, p), ph)| (c, p, ph)).collect();
+        // Likely places first, so the walk can stop early once it has enough good answers.
+        phases.sort_by_key(|(c, p, ph)| std::cmp::Reverse(self.ancestor_score(c, p, ph)));
+        let hits = self.activities(phases, limit).await?;
+        Ok(rank(hits, limit))
+    }
+
+    /// Fetches the children of every parent, at most [`MAX_IN_FLIGHT`] at a time.
+    async fn expand<P: Clone>(
+        &self,
+        parents: Vec<P>,
+        path: &str,
+        field: &str,
+        id: impl Fn(&P) -> u64,
+    ) -> Result<Vec<(P, Lookup)>, UpstreamError> {
+        let fetches = parents.into_iter().map(|parent| {
+            let parent_id = id(&parent).to_string();
+            async move {
+                let children = self.children(path, Some((field, &parent_id))).await?;
+                Ok::<_, UpstreamError>(
+                    children
+                        .iter()
+                        .map(|c| (parent.clone(), c.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        });
+        let nested: Vec<Vec<(P, Lookup)>> = stream::iter(fetches)
+            .buffered(MAX_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(nested.into_iter().flatten().collect())
+    }
+
+    /// Activities of each phase, scored, stopping once `limit` hits match every word in the
+    /// activity's own name.
+    async fn activities(
+        &self,
+        phases: Vec<Phase>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, UpstreamError> {
+        let fetches = phases
+            .into_iter()
+            .map(|(customer, project, phase)| async move {
+                let id = phase.id.to_string();
+                let activities = self
+                    .children("/Find/SelectActivities", Some(("phaseId", &id)))
+                    .await?;
+                Ok::<_, UpstreamError>((customer, project, phase, activities))
+            });
+        let mut fetched = stream::iter(fetches).buffered(MAX_IN_FLIGHT);
+        let mut hits = Vec::new();
+        let mut strong = 0;
+        while let Some(result) = fetched.next().await {
+            let (customer, project, phase, activities) = result?;
+            for activity in activities.iter() {
+                if let Some(score) = self.score(&customer, &project, &phase, activity) {
+                    strong += usize::from(self.matches_activity_alone(activity));
+                    hits.push(SearchHit {
+                        customer: customer.clone(),
+                        project: project.clone(),
+                        phase: phase.clone(),
+                        activity: activity.clone(),
+                        score,
+                    });
+                }
+            }
+            if strong >= limit {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+
+    async fn children(
+        &self,
+        path: &str,
+        parent: Option<(&str, &str)>,
+    ) -> Result<Arc<Vec<Lookup>>, UpstreamError> {
+        let mut query = vec![("date", self.date)];
+        if let Some(parent) = parent {
+            query.insert(0, parent);
+        }
+        self.ops.cached_lookup(self.signed_in, path, &query).await
+    }
+
+    /// Every query word must match somewhere on the path; the activity's own name counts
+    /// most, then customer and project, then the phase.
+    fn score(
+        &self,
+        customer: &Lookup,
+        project: &Lookup,
+        phase: &Lookup,
+        activity: &Lookup,
+    ) -> Option<u32> {
+        let levels = [
+            (words(&activity.name), 3),
+            (words(&customer.name), 2),
+            (words(&project.name), 2),
+            (words(&phase.name), 1),
+        ];
+        let mut total = 0;
+        for word in self.query {
+            let best = levels
+                .iter()
+                .map(|(names, weight)| word_score(word, names) * weight)
+                .max()
+                .unwrap_or(0);
+            if best == 0 {
+                return None;
+            }
+            total += best;
+        }
+        if fold(&activity.name)
+            .split_whitespace()
+            .eq(self.folded.split_whitespace())
+        {
+            total += EXACT_NAME_BONUS;
+        }
+        Some(total)
+    }
+
+    fn matches_activity_alone(&self, activity: &Lookup) -> bool {
+        let names = words(&activity.name);
+        self.query
+            .iter()
+            .all(|w| word_score(w, &names) >= WHOLE_WORD)
+    }
+
+    fn ancestor_score(&self, customer: &Lookup, project: &Lookup, phase: &Lookup) -> u32 {
+        let names: Vec<String> = [customer, project, phase]
+            .iter()
+            .flat_map(|l| words(&l.name))
+            .collect();
+        self.query.iter().map(|w| word_score(w, &names)).sum()
+    }
+}
+
+/// Best first; among equals, the shorter (more specific) activity name, then by name.
+fn rank(mut hits: Vec<SearchHit>, limit: usize) -> Vec<SearchHit> {
+    hits.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.activity.name.len().cmp(&b.activity.name.len()))
+            .then(a.activity.name.cmp(&b.activity.name))
+    });
+    hits.truncate(limit);
+    hits
+}
