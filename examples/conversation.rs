@@ -93,18 +93,15 @@ async fn serve(fake: &FakeUpstream, ttl: Duration) -> anyhow::Result<String> {
         id: "bench".into(),
         key: Secret::new(KEY),
     }];
-    let state = AppState {
-        ops: Ops::new(
-            Tidsreg::new(Url::parse(&fake.url())?)?,
-            Arc::new(SessionStore::default()),
-        )
-        .with_cache_ttl(ttl),
-        keys: Arc::new(ApiKeys::new(keys)),
-        schema: LiveSchema::default(),
-    };
+    let ops = Ops::new(
+        Tidsreg::new(Url::parse(&fake.url())?)?,
+        Arc::new(SessionStore::default()),
+    )
+    .with_cache_ttl(ttl);
+    let state = AppState::new(ops, ApiKeys::new(keys), LiveSchema::default());
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, api::app(state)).await });
+    tokio::spawn(async move { axum::serve(listener, api::service(state)).await });
     Ok(base)
 }
 

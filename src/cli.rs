@@ -108,6 +108,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TIDSREG_GPT_CACHE_TTL", value_name = "SECONDS")]
     pub cache_ttl: Option<u64>,
 
+    /// Requests per minute per API key and per client address; 0 turns the limit off
+    /// [default: 600]
+    #[arg(long, env = "TIDSREG_GPT_RATE_LIMIT", value_name = "PER_MINUTE")]
+    pub rate_limit: Option<u32>,
+
+    /// Login attempts per minute per API key and per client address; 0 turns the limit off
+    /// [default: 10]
+    #[arg(long, env = "TIDSREG_GPT_LOGIN_RATE_LIMIT", value_name = "PER_MINUTE")]
+    pub login_rate_limit: Option<u32>,
+
     /// Do not open the GPT editor in the browser
     #[arg(long)]
     pub no_open: bool,

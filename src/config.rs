@@ -11,6 +11,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use url::Url;
 
+use crate::api::limits::{DEFAULT_LOGINS_PER_MINUTE, DEFAULT_PER_MINUTE, RateLimits};
 use crate::cli::{ServeArgs, TunnelKind};
 use crate::config_file::{ApiKey, FileConfig};
 use crate::ops::hours::DEFAULT_EXPECTED_HOURS;
@@ -82,6 +83,7 @@ pub struct ServeSettings {
     pub api_keys: Vec<ApiKey>,
     pub expected_hours: f64,
     pub cache_ttl: Duration,
+    pub rate_limits: RateLimits,
     pub open_browser: bool,
     pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
@@ -183,6 +185,17 @@ impl ServeSettings {
             format!("{s} s")
         });
         let cache_ttl = cache_ttl.map_or(crate::cache::DEFAULT_TTL, Duration::from_secs);
+        let per_minute = p.pick("rate_limit", args.rate_limit, file.rate_limit, per_min);
+        let logins = p.pick(
+            "login_rate_limit",
+            args.login_rate_limit,
+            file.login_rate_limit,
+            per_min,
+        );
+        let rate_limits = RateLimits {
+            per_minute: per_minute.unwrap_or(DEFAULT_PER_MINUTE),
+            logins_per_minute: logins.unwrap_or(DEFAULT_LOGINS_PER_MINUTE),
+        };
         let tunnel = tunnel_plan(
             args.tunnel,
             public_url.is_some(),
@@ -206,6 +219,7 @@ impl ServeSettings {
             api_keys,
             expected_hours,
             cache_ttl,
+            rate_limits,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
             config_path,
@@ -259,6 +273,14 @@ fn tunnel_plan(
             )),
         },
     })
+}
+
+fn per_min(n: &u32) -> String {
+    if *n == 0 {
+        "off".into()
+    } else {
+        format!("{n}/min")
+    }
 }
 
 fn env_api_key() -> Option<ApiKey> {

@@ -41,6 +41,10 @@ pub struct FileConfig {
     pub expected_hours: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_ttl: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_rate_limit: Option<u32>,
     /// One entry per person or device; each gets its own Tidsreg session.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKey>,

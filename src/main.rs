@@ -110,6 +110,9 @@ fn write_schema(args: SchemaArgs) -> Result<()> {
     }
 }
 
+/// Log targets that would print secrets below warn.
+const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "reqwest::cookie", "hyper::proto", "h2"];
+
 /// Logs go to standard error, so standard output stays clean for the screen and for
 /// `schema` piped into a file.
 fn init_logging(level: Option<&str>, format: LogFormat) {
@@ -117,6 +120,11 @@ fn init_logging(level: Option<&str>, format: LogFormat) {
         Some(level) => EnvFilter::new(level),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // These dependencies print cookie and header values at debug and trace level; the
+    // upstream cookie is a person's login, so they stay at warn whatever the level asked.
+    let filter = SECRET_LOGGING_TARGETS.iter().fold(filter, |f, target| {
+        f.add_directive(format!("{target}=warn").parse().expect("static directive"))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -49,18 +49,19 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     let local_url = format!("http://{}", display_addr(local));
 
     let live_schema = LiveSchema::default();
-    let keys = Arc::new(ApiKeys::new(settings.api_keys.clone()));
-    let state = AppState {
-        ops: Ops::new(
-            Tidsreg::new(upstream_url.clone())?,
-            Arc::new(SessionStore::default()),
-        ),
-        keys: keys.clone(),
-        schema: live_schema.clone(),
-    };
+    let ops = Ops::new(
+        Tidsreg::new(upstream_url.clone())?,
+        Arc::new(SessionStore::default()),
+    )
+    .with_expected_hours(settings.expected_hours)
+    .with_cache_ttl(settings.cache_ttl);
+    let keys = ApiKeys::new(settings.api_keys.clone());
+    let state =
+        AppState::new(ops, keys, live_schema.clone()).with_rate_limits(settings.rate_limits);
+    let keys = state.keys.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(
-        axum::serve(listener, api::app(state))
+        axum::serve(listener, api::service(state))
             .with_graceful_shutdown(stopped(stop_rx.clone()))
             .into_future(),
     );

@@ -5,21 +5,32 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, limits};
 
-/// Lets the request through only with a known key, and hands the handler the caller's
-/// identity (an extension), never the key itself.
+/// Lets the request through only within the rate limits and with a known key, and hands
+/// the handler the caller's identity (an extension), never the key itself. The identity
+/// also rides on the response, for the request log.
 pub async fn require(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let login = request.uri().path() == LOGIN_PATH;
+    state
+        .limits
+        .check_address(limits::client_address(&request), login)?;
     let presented = bearer_token(request.headers()).ok_or(ApiError::MissingKey)?;
     let caller = state.keys.identify(presented).ok_or(ApiError::WrongKey)?;
-    request.extensions_mut().insert(caller);
-    Ok(next.run(request).await)
+    state.limits.check_caller(&caller, login)?;
+    request.extensions_mut().insert(caller.clone());
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(caller);
+    Ok(response)
 }
+
+/// The route with the strict budget.
+const LOGIN_PATH: &str = "/api/login";
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, per RFC 9110).
 fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {

@@ -29,6 +29,16 @@ pub enum ApiError {
         "method {method} is not allowed on {path}; see /openapi.yaml for the methods each path takes"
     )]
     MethodNotAllowed { method: String, path: String },
+    #[error("too many requests; wait {retry_after_secs} seconds (Retry-After), then retry once")]
+    RateLimited { retry_after_secs: u64 },
+    /// An answer the HTTP stack produced itself (body too large, time-out…), turned into
+    /// our JSON shape by `middleware::json_errors`.
+    #[error("{message}")]
+    Transport {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -55,6 +65,8 @@ impl ApiError {
             Self::BadBody(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Transport { status, .. } => *status,
         }
     }
 
@@ -65,6 +77,8 @@ impl ApiError {
             Self::BadBody(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Transport { code, .. } => code,
         }
     }
 }
@@ -87,6 +101,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }

@@ -4,16 +4,24 @@
 mod bearer;
 pub mod error;
 mod handlers;
+pub mod limits;
+pub mod middleware;
 
 use std::sync::{Arc, RwLock};
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::http::Method;
-use axum::middleware;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
+use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::ApiKeys;
 use crate::ops::Ops;
+use limits::{Limits, RateLimits};
 
 /// Everything a request handler may need.
 #[derive(Clone, Debug)]
@@ -22,6 +30,25 @@ pub struct AppState {
     pub keys: Arc<ApiKeys>,
     /// The rendered Action schema, served at `/openapi.yaml`.
     pub schema: LiveSchema,
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    /// State with the default rate limits.
+    pub fn new(ops: Ops, keys: ApiKeys, schema: LiveSchema) -> Self {
+        Self {
+            ops,
+            keys: Arc::new(keys),
+            schema,
+            limits: Arc::new(Limits::new(RateLimits::default())),
+        }
+    }
+
+    /// Replaces the rate limits.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = Arc::new(Limits::new(limits));
+        self
+    }
 }
 
 /// The schema being served. It changes when the tunnel reopens with another URL, so it is
@@ -104,15 +131,26 @@ pub fn app(state: AppState) -> Router {
             public = public.route(route.path, route.handler);
         }
     }
-    let protected = protected.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        bearer::require,
-    ));
+    let protected = protected.route_layer(from_fn_with_state(state.clone(), bearer::require));
     // No CORS layer on purpose: GPT Actions and MCP clients call server to server, so no
     // browser origin is ever allowed to read answers (the seed echoed any origin).
     public
         .merge(protected)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(middleware::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            middleware::REQUEST_DEADLINE,
+        ))
+        .layer(from_fn(middleware::json_errors))
+        .layer(from_fn(middleware::check_uri))
+        .layer(from_fn(middleware::log_request))
         .with_state(state)
+}
+
+/// The app as a service that tells handlers each client's address (for rate limits):
+/// `axum::serve(listener, api::service(state))`.
+pub fn service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    app(state).into_make_service_with_connect_info::<SocketAddr>()
 }

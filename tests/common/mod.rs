@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use url::Url;
 
+use tidsreg_gpt::api::limits::RateLimits;
 use tidsreg_gpt::api::{self, AppState, LiveSchema};
 use tidsreg_gpt::auth::ApiKeys;
 use tidsreg_gpt::config_file::ApiKey;
@@ -48,32 +49,50 @@ pub async fn start() -> TestServer {
 
 /// Same, with a short upstream time-out for time-out tests.
 pub async fn start_with_timeout(timeout: Duration) -> TestServer {
-    start_configured(timeout, tidsreg_gpt::cache::DEFAULT_TTL).await
+    start_configured(
+        timeout,
+        tidsreg_gpt::cache::DEFAULT_TTL,
+        RateLimits::default(),
+    )
+    .await
 }
 
 /// Same, with the lookup cache's time-to-live (zero: off).
 pub async fn start_with_cache(ttl: Duration) -> TestServer {
-    start_configured(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT, ttl).await
+    start_configured(
+        tidsreg_gpt::tidsreg::REQUEST_TIMEOUT,
+        ttl,
+        RateLimits::default(),
+    )
+    .await
 }
 
-async fn start_configured(timeout: Duration, cache_ttl: Duration) -> TestServer {
+/// Same, with these rate limits.
+pub async fn start_with_limits(limits: RateLimits) -> TestServer {
+    let timeout = tidsreg_gpt::tidsreg::REQUEST_TIMEOUT;
+    start_configured(timeout, tidsreg_gpt::cache::DEFAULT_TTL, limits).await
+}
+
+async fn start_configured(
+    timeout: Duration,
+    cache_ttl: Duration,
+    limits: RateLimits,
+) -> TestServer {
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let controls = fake.controls();
     let upstream = Url::parse(&fake.url()).unwrap();
     let keys = vec![key("a", KEY_A), key("b", KEY_B)];
-    let state = AppState {
-        ops: Ops::new(
-            Tidsreg::with_timeout(upstream, timeout).unwrap(),
-            Arc::new(SessionStore::default()),
-        )
-        .with_cache_ttl(cache_ttl),
-        keys: Arc::new(ApiKeys::new(keys)),
-        schema: LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap()),
-    };
+    let ops = Ops::new(
+        Tidsreg::with_timeout(upstream, timeout).unwrap(),
+        Arc::new(SessionStore::default()),
+    )
+    .with_cache_ttl(cache_ttl);
+    let schema = LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap());
+    let state = AppState::new(ops, ApiKeys::new(keys), schema).with_rate_limits(limits);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
-        axum::serve(listener, api::app(state)).await.unwrap();
+        axum::serve(listener, api::service(state)).await.unwrap();
     });
     TestServer {
         url,

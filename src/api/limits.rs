@@ -1,0 +1,166 @@
+//! Rate limits: per client address (before authentication, so guessing API keys is slow
+//! too), per API key, and a much stricter budget for `/api/login` against password guessing.
+//! Over a limit: 429 JSON with `Retry-After`.
+
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+
+use axum::extract::{ConnectInfo, Request};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use super::error::ApiError;
+use crate::sessions::CallerId;
+
+/// Requests per minute per API key, and per client address, unless configured.
+pub const DEFAULT_PER_MINUTE: u32 = 600;
+/// Login attempts per minute per client address and per API key, unless configured.
+pub const DEFAULT_LOGINS_PER_MINUTE: u32 = 10;
+/// Distinct keys a limiter remembers before it drops those that are full again.
+const MAX_TRACKED: usize = 10_000;
+
+/// The configured budgets; zero turns a limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub per_minute: u32,
+    pub logins_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_minute: DEFAULT_PER_MINUTE,
+            logins_per_minute: DEFAULT_LOGINS_PER_MINUTE,
+        }
+    }
+}
+
+/// The limiters, shared by all requests.
+pub struct Limits {
+    per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_key: Option<DefaultKeyedRateLimiter<CallerId>>,
+    login_per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    login_per_key: Option<DefaultKeyedRateLimiter<CallerId>>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Limits")
+    }
+}
+
+impl Limits {
+    /// Limiters for `limits`.
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            per_address: limiter(limits.per_minute),
+            per_key: limiter(limits.per_minute),
+            login_per_address: limiter(limits.logins_per_minute),
+            login_per_key: limiter(limits.logins_per_minute),
+        }
+    }
+
+    /// Before authentication: the client address's budget (and its login budget).
+    pub fn check_address(&self, address: IpAddr, login: bool) -> Result<(), ApiError> {
+        check(&self.per_address, &address)?;
+        if login {
+            check(&self.login_per_address, &address)?;
+        }
+        Ok(())
+    }
+
+    /// After authentication: the API key's budget (and its login budget).
+    pub fn check_caller(&self, caller: &CallerId, login: bool) -> Result<(), ApiError> {
+        check(&self.per_key, caller)?;
+        if login {
+            check(&self.login_per_key, caller)?;
+        }
+        Ok(())
+    }
+}
+
+fn limiter<K: Clone + Hash + Eq>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(per_minute).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)))
+}
+
+fn check<K: Clone + Hash + Eq>(
+    limiter: &Option<DefaultKeyedRateLimiter<K>>,
+    key: &K,
+) -> Result<(), ApiError> {
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
+    if limiter.len() > MAX_TRACKED {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::RateLimited {
+            retry_after_secs: wait.as_secs() + 1,
+        }
+    })
+}
+
+/// The client's address. Behind our own tunnel every connection comes from loopback, so a
+/// loopback peer's `X-Forwarded-For` (set by the tunnel's edge) names the real client; from
+/// any other peer that header could be forged, so the peer address is used.
+pub fn client_address(request: &Request) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            addr.ip()
+        });
+    if !peer.is_loopback() {
+        return peer;
+    }
+    request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse().ok())
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_runs_out_and_says_when_to_retry() {
+        let limits = Limits::new(RateLimits {
+            per_minute: 3,
+            logins_per_minute: 1,
+        });
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            limits.check_address(ip, false).unwrap();
+        }
+        match limits.check_address(ip, false) {
+            Err(ApiError::RateLimited { retry_after_secs }) => {
+                assert!((1..=21).contains(&retry_after_secs))
+            }
+            other => panic!("{other:?}"),
+        }
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        limits.check_address(other, true).unwrap();
+        assert!(
+            limits.check_address(other, true).is_err(),
+            "login budget is stricter"
+        );
+    }
+
+    #[test]
+    fn zero_turns_limits_off() {
+        let limits = Limits::new(RateLimits {
+            per_minute: 0,
+            logins_per_minute: 0,
+        });
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..1000 {
+            limits.check_address(ip, true).unwrap();
+        }
+    }
+}

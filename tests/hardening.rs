@@ -1,0 +1,254 @@
+//! What a server on the public internet must survive: password guessing, floods, oversized
+//! input, a slow or failing upstream, and logs that must never hold a secret.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::binary::{HERMETIC, local_url};
+use common::{KEY_A, KEY_B, assert_error, into_json, start, start_with_limits, start_with_timeout};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tidsreg_gpt::api::limits::RateLimits;
+
+#[tokio::test]
+async fn guessing_passwords_hits_429_with_retry_after() {
+    let server = start().await;
+    let mut limited = None;
+    for attempt in 0..20 {
+        let response = server
+            .request(Method::POST, "/api/login")
+            .bearer_auth(KEY_A)
+            .json(&json!({"username": "demo", "password": format!("guess-{attempt}")}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((attempt, response));
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let (attempt, response) = limited.expect("login attempts are limited");
+    assert_eq!(
+        attempt,
+        tidsreg_gpt::api::limits::DEFAULT_LOGINS_PER_MINUTE as usize
+    );
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let (status, body) = into_json(response).await;
+    let message = assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(message.contains("wait"), "{message}");
+    // Other calls of the same key are on a separate, larger budget.
+    let (status, _) = server.get(Some(KEY_A), "/api/week").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_flood_from_one_key_is_limited() {
+    let server = start_with_limits(RateLimits {
+        per_minute: 5,
+        logins_per_minute: 5,
+    })
+    .await;
+    for _ in 0..5 {
+        let (status, _) = server.get(Some(KEY_A), "/api/week").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = server.get(Some(KEY_A), "/api/week").await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    // Unknown keys are limited by address before any key comparison.
+    let (status, _) = server.get(Some("tgpt_guess"), "/api/week").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_json() {
+    let server = start().await;
+    let huge = "x".repeat(tidsreg_gpt::api::middleware::MAX_BODY_BYTES + 1);
+    let response = server
+        .request(Method::POST, "/api/hours")
+        .bearer_auth(KEY_A)
+        .header("content-type", "application/json")
+        .body(format!("{{\"note\": \"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = into_json(response).await;
+    let message = assert_error(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    assert!(message.contains("KiB"), "{message}");
+}
+
+#[tokio::test]
+async fn an_overlong_query_is_refused_as_json() {
+    let server = start().await;
+    let q = "a".repeat(tidsreg_gpt::api::middleware::MAX_URI_BYTES);
+    let (status, body) = server.get(Some(KEY_A), &format!("/api/search?q={q}")).await;
+    assert_error(status, &body, StatusCode::URI_TOO_LONG, "bad_request");
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_504_within_the_bound_and_others_are_not_held_up() {
+    let server = start_with_timeout(Duration::from_millis(500)).await;
+    server.login(KEY_A).await;
+    server.controls.set_latency(Duration::from_secs(3));
+    let slow = async {
+        let started = Instant::now();
+        let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
+        assert_error(
+            status,
+            &body,
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+        );
+        started.elapsed()
+    };
+    let others = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let (status, _) = server.get(Some(KEY_B), "/api/week").await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = server.get(None, "/health").await;
+        assert_eq!(status, StatusCode::OK);
+        started.elapsed()
+    };
+    let (slow, others) = tokio::join!(slow, others);
+    assert!(slow < Duration::from_secs(2), "504 came after {slow:?}");
+    assert!(
+        others < Duration::from_millis(400),
+        "other callers waited {others:?}"
+    );
+}
+
+#[tokio::test]
+async fn after_upstream_faults_the_server_keeps_serving() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    server.login(KEY_B).await;
+    server.controls.set_fail_status(Some(500));
+    let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
+    assert_error(status, &body, StatusCode::BAD_GATEWAY, "upstream_error");
+    let (status, _) = server.get(Some(KEY_B), "/api/week").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a call that needs no upstream still works"
+    );
+    server.controls.set_fail_status(None);
+    server.controls.set_html_instead_of_json(true);
+    let (status, _) = server.get(Some(KEY_B), "/api/customers").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.controls.set_html_instead_of_json(false);
+    let (status, _) = server.get(Some(KEY_A), "/api/customers").await;
+    assert_eq!(status, StatusCode::OK, "the first caller recovers");
+}
+
+/// The whole binary with debug logs in JSON: its log lines carry requests but never the API
+/// key, the password or the upstream cookie.
+#[test]
+fn logs_hold_one_line_per_request_and_no_secret() {
+    let home = tempfile::tempdir().unwrap();
+    let key = "tgpt_secret-key-that-must-never-be-logged-0123";
+    let password = "demo";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
+    for name in HERMETIC {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .args([
+            "--log-format",
+            "json",
+            "--log-level",
+            "debug",
+            "serve",
+            "--demo",
+            "--port",
+            "0",
+        ])
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("TIDSREG_GPT_API_KEY", key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the logs as they come, or a full pipe would block the server.
+    let mut stderr = child.stderr.take().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut logs = String::new();
+        stderr.read_to_string(&mut logs).unwrap();
+        logs
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut screen = String::new();
+    let mut buf = [0u8; 4096];
+    while !screen.contains(tidsreg_gpt::serve::READY_LINE) {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "serve exited: {screen}");
+        screen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let base = local_url(&screen);
+    let http = reqwest::blocking::Client::new();
+    let login = http
+        .post(format!("{base}/api/login"))
+        .bearer_auth(key)
+        .json(&json!({"username": "demo", "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let week = http
+        .get(format!("{base}/api/hours?date=2026-03-02"))
+        .bearer_auth(key)
+        .send()
+        .unwrap();
+    assert_eq!(week.status(), 200);
+    let _ = http
+        .get(format!("{base}/api/customers"))
+        .bearer_auth("tgpt_wrong-key-also-secret")
+        .send()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logs = drain.join().unwrap();
+
+    for secret in [
+        key,
+        "tgpt_wrong-key-also-secret",
+        "\"password\":\"demo\"",
+        "AuthTicket=",
+    ] {
+        assert!(!logs.contains(secret), "the logs contain {secret}");
+    }
+    let requests: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["target"] == "request")
+        .collect();
+    let hours = requests
+        .iter()
+        .find(|r| r["fields"]["path"] == "/api/hours")
+        .unwrap_or_else(|| panic!("no request line for /api/hours in {logs}"));
+    assert_eq!(hours["fields"]["status"], 200);
+    assert_eq!(hours["fields"]["caller"], "key:env");
+    assert_eq!(hours["fields"]["method"], "GET");
+    assert!(hours["fields"]["ms"].as_f64().is_some());
+    assert!(
+        !hours.to_string().contains("2026-03-02"),
+        "no query in the log: {hours}"
+    );
+    let wrong = requests
+        .iter()
+        .find(|r| r["fields"]["status"] == 401)
+        .expect("the 401 is logged");
+    assert_eq!(wrong["fields"]["caller"], "-");
+}
