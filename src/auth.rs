@@ -1,27 +1,56 @@
 //! Who is calling: the bearer API keys from the config (or `TIDSREG_GPT_API_KEY`).
 
-use crate::config_file::ApiKey;
+use std::path::PathBuf;
+use std::sync::{Mutex, RwLock};
+use std::time::SystemTime;
+
+use crate::config_file::{ApiKey, FileConfig};
 use crate::sessions::CallerId;
 
 /// The keys this server accepts. Each one is a separate caller with its own Tidsreg session.
-#[derive(Debug, Clone)]
+/// When they come from the config file, a change to the file (`tidsreg-gpt key rotate`)
+/// takes effect on the next request: a rotated key stops working at once.
+#[derive(Debug)]
 pub struct ApiKeys {
-    keys: Vec<ApiKey>,
+    keys: RwLock<Vec<ApiKey>>,
+    file: Option<Watched>,
+}
+
+#[derive(Debug)]
+struct Watched {
+    path: PathBuf,
+    modified: Mutex<Option<SystemTime>>,
 }
 
 impl ApiKeys {
     /// Accepts exactly these keys; empty keys are dropped so an empty env var cannot
     /// become a key that matches an empty bearer.
     pub fn new(keys: Vec<ApiKey>) -> Self {
-        let keys = keys.into_iter().filter(|k| !k.key.is_empty()).collect();
-        Self { keys }
+        Self {
+            keys: RwLock::new(non_empty(keys)),
+            file: None,
+        }
+    }
+
+    /// Accepts the keys of the config file at `path`, re-reading it when it changes.
+    pub fn watching(keys: Vec<ApiKey>, path: PathBuf) -> Self {
+        let modified = modified(&path);
+        Self {
+            keys: RwLock::new(non_empty(keys)),
+            file: Some(Watched {
+                path,
+                modified: Mutex::new(modified),
+            }),
+        }
     }
 
     /// The caller a presented key belongs to. Every stored key is compared, in constant
     /// time, with no early exit, so timing reveals neither which key nor how much matched.
     pub fn identify(&self, presented: &str) -> Option<CallerId> {
+        self.reload_if_changed();
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let mut found = None;
-        for key in &self.keys {
+        for key in keys.iter() {
             if key.key.matches(presented) && found.is_none() {
                 found = Some(CallerId::api_key(&key.id));
             }
@@ -30,9 +59,40 @@ impl ApiKeys {
     }
 
     /// The keys, for the start-up screen.
-    pub fn keys(&self) -> &[ApiKey] {
-        &self.keys
+    pub fn keys(&self) -> Vec<ApiKey> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// One `stat` per request: cheap next to a request, and it makes rotation immediate.
+    /// A file that cannot be read keeps the keys already loaded, so a half-written file
+    /// never locks everyone out.
+    fn reload_if_changed(&self) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        let now = modified(&file.path);
+        let mut seen = file.modified.lock().unwrap_or_else(|p| p.into_inner());
+        if now == *seen {
+            return;
+        }
+        match FileConfig::load(&file.path) {
+            Ok(config) if !config.api_keys.is_empty() => {
+                *self.keys.write().unwrap_or_else(|p| p.into_inner()) = non_empty(config.api_keys);
+                *seen = now;
+                tracing::info!(path = %file.path.display(), "reloaded the API keys");
+            }
+            Ok(_) => tracing::warn!("the config file has no API keys now; keeping the old ones"),
+            Err(e) => tracing::warn!("cannot reload the API keys: {e:#}"),
+        }
+    }
+}
+
+fn non_empty(keys: Vec<ApiKey>) -> Vec<ApiKey> {
+    keys.into_iter().filter(|k| !k.key.is_empty()).collect()
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 #[cfg(test)]

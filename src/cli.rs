@@ -39,10 +39,37 @@ pub enum Command {
     Init,
     /// Print the settings `serve` would use (same flags), secrets redacted, with their source
     Config(ServeArgs),
+    /// Show, add or rotate API keys (a running server notices at once)
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// Print a shell completion script, e.g. `tidsreg-gpt completions bash > ~/.local/share/bash-completion/completions/tidsreg-gpt`
     Completions {
         /// The shell
         shell: clap_complete::Shell,
+    },
+}
+
+/// What `key` does.
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Print the API keys (to paste in the GPT editor)
+    Show {
+        /// Only this key
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Replace a key with a new random one; the old one stops working at once
+    Rotate {
+        /// The key to replace
+        #[arg(long, default_value = "default")]
+        id: String,
+    },
+    /// Add a key for another person or device (each key has its own Tidsreg session)
+    Add {
+        /// A name for the key, shown in logs, e.g. anna-laptop
+        id: String,
     },
 }
 

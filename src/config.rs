@@ -81,6 +81,8 @@ pub struct ServeSettings {
     pub public_url: Option<Url>,
     pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
+    /// False when `TIDSREG_GPT_API_KEY` provides the key; true: the file's keys, watched.
+    pub keys_from_file: bool,
     pub expected_hours: f64,
     pub cache_ttl: Duration,
     pub rate_limits: RateLimits,
@@ -208,8 +210,14 @@ impl ServeSettings {
             .map(|k| k.id.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        let keys_from_file = env_api_key().is_none();
+        let keys_source = if keys_from_file {
+            Source::File
+        } else {
+            Source::Env
+        };
         p.provenance
-            .push(("api_keys", format!("{keys} (keys redacted)"), Source::File));
+            .push(("api_keys", format!("{keys} (keys redacted)"), keys_source));
         Ok(Self {
             upstream,
             host: host.unwrap_or_else(|| DEFAULT_HOST.into()),
@@ -217,6 +225,7 @@ impl ServeSettings {
             public_url,
             tunnel,
             api_keys,
+            keys_from_file,
             expected_hours,
             cache_ttl,
             rate_limits,

@@ -14,6 +14,7 @@ pub mod desktop;
 pub mod fake;
 pub mod gpt;
 pub mod init;
+pub mod keys;
 pub mod ops;
 pub mod progress;
 pub mod schema;

@@ -46,7 +46,8 @@ impl Screen<'_> {
             .map(|c| format!("; {c}"))
             .unwrap_or_default();
         line("Schema file", &format!("{}{copied}", self.schema_file));
-        if let Some(key) = self.keys.keys().first() {
+        let keys = self.keys.keys();
+        if let Some(key) = keys.first() {
             line(
                 "API key",
                 &format!("{}   (key id: {})", key.key.expose(), key.id),
@@ -56,8 +57,8 @@ impl Screen<'_> {
                 "GPT editor: Actions → Authentication → API Key → Auth Type: Bearer",
             );
         }
-        if self.keys.keys().len() > 1 {
-            let more = self.keys.keys().len() - 1;
+        if keys.len() > 1 {
+            let more = keys.len() - 1;
             line("", &format!("(+{more} more keys in {})", self.config_file));
         }
         match self.demo {

@@ -55,7 +55,10 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     )
     .with_expected_hours(settings.expected_hours)
     .with_cache_ttl(settings.cache_ttl);
-    let keys = ApiKeys::new(settings.api_keys.clone());
+    let keys = match settings.keys_from_file {
+        true => ApiKeys::watching(settings.api_keys.clone(), settings.config_path.clone()),
+        false => ApiKeys::new(settings.api_keys.clone()),
+    };
     let state =
         AppState::new(ops, keys, live_schema.clone()).with_rate_limits(settings.rate_limits);
     let keys = state.keys.clone();
