@@ -39,6 +39,10 @@ pub enum Command {
     Init,
     /// Print the settings `serve` would use (same flags), secrets redacted, with their source
     Config(ServeArgs),
+    /// Store your Tidsreg login for `serve`, so the password never passes through the chat
+    Login(LoginArgs),
+    /// Forget the stored Tidsreg login
+    Logout,
     /// Show, add or rotate API keys (a running server notices at once)
     Key {
         #[command(subcommand)]
@@ -49,6 +53,23 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+}
+
+/// `login` flags.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Tidsreg base URL to verify the login against [default: https://tidsreg.trifork.com]
+    #[arg(long, env = "TIDSREG_URL", value_name = "URL")]
+    pub tidsreg_url: Option<String>,
+
+    /// The API key whose session this login signs in (each key is one person)
+    #[arg(long, default_value = "default")]
+    pub key: String,
+
+    /// Where to keep the password [default: the OS keyring; the config file only if you
+    /// agree when no keyring is available]
+    #[arg(long, value_enum)]
+    pub store: Option<crate::credentials::Store>,
 }
 
 /// What `key` does.

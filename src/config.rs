@@ -14,6 +14,7 @@ use url::Url;
 use crate::api::limits::{DEFAULT_LOGINS_PER_MINUTE, DEFAULT_PER_MINUTE, RateLimits};
 use crate::cli::{ServeArgs, TunnelKind};
 use crate::config_file::{ApiKey, FileConfig};
+use crate::credentials::Credentials;
 use crate::ops::hours::DEFAULT_EXPECTED_HOURS;
 use crate::secret::Secret;
 use crate::tunnel::{AUTHTOKEN_URL, NgrokSettings};
@@ -83,6 +84,8 @@ pub struct ServeSettings {
     pub api_keys: Vec<ApiKey>,
     /// False when `TIDSREG_GPT_API_KEY` provides the key; true: the file's keys, watched.
     pub keys_from_file: bool,
+    /// The stored login `serve` signs its own key in with.
+    pub credentials: Option<Credentials>,
     pub expected_hours: f64,
     pub cache_ttl: Duration,
     pub rate_limits: RateLimits,
@@ -140,6 +143,8 @@ impl ServeSettings {
     ) -> Result<Self> {
         let mut file = FileConfig::load(&config_path)?;
         let api_keys = api_keys(&mut file, &config_path, create_key)?;
+        let mut stored = Vec::new();
+        let credentials = stored_credentials(&file, &mut stored);
         let mut p = Picker {
             matches,
             provenance: Vec::new(),
@@ -210,6 +215,7 @@ impl ServeSettings {
             .map(|k| k.id.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        p.provenance.extend(stored);
         let keys_from_file = env_api_key().is_none();
         let keys_source = if keys_from_file {
             Source::File
@@ -226,6 +232,7 @@ impl ServeSettings {
             tunnel,
             api_keys,
             keys_from_file,
+            credentials,
             expected_hours,
             cache_ttl,
             rate_limits,
@@ -239,6 +246,26 @@ impl ServeSettings {
     /// Where `serve` writes the rendered schema: beside the config file.
     pub fn schema_path(&self) -> PathBuf {
         self.config_path.with_file_name("openapi.yaml")
+    }
+}
+
+/// The stored login, if any. A keyring that cannot be read is a warning, not a failure:
+/// the server still works, with the GPT asking for the login.
+fn stored_credentials(file: &FileConfig, provenance: &mut Provenance) -> Option<Credentials> {
+    match crate::credentials::load(file) {
+        Ok(Some(c)) => {
+            provenance.push((
+                "login",
+                format!("{} for key {} (password redacted)", c.username, c.key_id),
+                Source::File,
+            ));
+            Some(c)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!("the stored Tidsreg login cannot be used: {e:#}");
+            None
+        }
     }
 }
 

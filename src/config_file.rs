@@ -45,6 +45,9 @@ pub struct FileConfig {
     pub rate_limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_rate_limit: Option<u32>,
+    /// The login `serve` signs its own key in with (`tidsreg-gpt login`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<crate::credentials::StoredLogin>,
     /// One entry per person or device; each gets its own Tidsreg session.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKey>,

@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 use tidsreg_gpt::cli::{Cli, Command, LogFormat, SchemaArgs, SchemaFormat};
 use tidsreg_gpt::config::ServeSettings;
 use tidsreg_gpt::schema::Severity;
-use tidsreg_gpt::{config_file, gpt, init, keys, schema, serve};
+use tidsreg_gpt::{config_file, gpt, init, keys, login, schema, serve};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -47,6 +47,8 @@ fn try_main(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
         }
         Command::Init => init::run(&config_path),
         Command::Key { action } => keys::run(action, &config_path),
+        Command::Login(args) => login::run(args, &config_path),
+        Command::Logout => login::forget(&config_path),
         Command::Schema(args) if args.check => check_schema(&args),
         Command::Schema(args) => write_schema(args),
         Command::Gpt(args) => {

@@ -55,6 +55,10 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     )
     .with_expected_hours(settings.expected_hours)
     .with_cache_ttl(settings.cache_ttl);
+    let ops = match settings.credentials.clone() {
+        Some(credentials) => ops.with_credentials(credentials),
+        None => ops,
+    };
     let keys = match settings.keys_from_file {
         true => ApiKeys::watching(settings.api_keys.clone(), settings.config_path.clone()),
         false => ApiKeys::new(settings.api_keys.clone()),

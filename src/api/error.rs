@@ -55,9 +55,10 @@ impl ApiError {
         match self {
             Self::Op(op) => match op {
                 OpError::BadInput { .. } | OpError::Refused(_) => StatusCode::BAD_REQUEST,
-                OpError::LoginRequired | OpError::SessionExpired | OpError::LoginRejected => {
-                    StatusCode::UNAUTHORIZED
-                }
+                OpError::LoginRequired
+                | OpError::SessionExpired
+                | OpError::LoginRejected
+                | OpError::StoredLoginRejected => StatusCode::UNAUTHORIZED,
                 OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
                 OpError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             },

@@ -24,6 +24,10 @@ pub enum OpError {
         "Tidsreg rejected the username or password: ask the user to check them and call `login` again"
     )]
     LoginRejected,
+    #[error(
+        "Tidsreg refused the stored password of this server's own login; the server's owner must run `tidsreg-gpt login` again"
+    )]
+    StoredLoginRejected,
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -49,7 +53,7 @@ impl OpError {
             Self::BadInput { .. } => "bad_request",
             Self::LoginRequired => "tidsreg_login_required",
             Self::SessionExpired => "tidsreg_session_expired",
-            Self::LoginRejected => "tidsreg_login_rejected",
+            Self::LoginRejected | Self::StoredLoginRejected => "tidsreg_login_rejected",
             Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout => "upstream_timeout",

@@ -115,8 +115,9 @@ impl Ops {
         if let Some((field, id)) = &parent_id {
             query.insert(0, (field, id.as_str()));
         }
+        let query = &query;
         self.with_session(caller, |signed_in| async move {
-            self.cached_lookup(&signed_in, level.path, &query).await
+            self.cached_lookup(&signed_in, level.path, query).await
         })
         .await
     }

@@ -8,9 +8,10 @@ mod lookups;
 pub mod params;
 mod report;
 mod search;
+mod signin;
 mod text_match;
 
-use std::future::Future;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,8 +24,9 @@ pub use lookups::{KindsInput, ListInput};
 pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
 
-use crate::sessions::{CallerId, Sessions, SignedIn};
-use crate::tidsreg::{Tidsreg, UpstreamError};
+use crate::credentials::Credentials;
+use crate::sessions::{CallerId, Sessions};
+use crate::tidsreg::Tidsreg;
 
 /// What every operation needs: the upstream client and the per-caller sessions.
 #[derive(Clone, Debug)]
@@ -36,6 +38,8 @@ pub struct Ops {
     expected_hours: f64,
     /// How long each session keeps lookups and week pages.
     cache_ttl: Duration,
+    /// Stored logins (`tidsreg-gpt login`), by the caller they sign in.
+    credentials: Arc<HashMap<CallerId, Credentials>>,
 }
 
 /// Input of `login`.
@@ -63,7 +67,15 @@ impl Ops {
             idempotency: Arc::default(),
             expected_hours: hours::DEFAULT_EXPECTED_HOURS,
             cache_ttl: crate::cache::DEFAULT_TTL,
+            credentials: Arc::default(),
         }
+    }
+
+    /// Signs `credentials.key_id`'s session in by itself, and again when it expires.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        let caller = CallerId::api_key(&credentials.key_id);
+        Arc::make_mut(&mut self.credentials).insert(caller, credentials);
+        self
     }
 
     /// Keeps lookups and week pages for `ttl` per session; zero turns the cache off.
@@ -76,56 +88,5 @@ impl Ops {
     pub fn with_expected_hours(mut self, hours: f64) -> Self {
         self.expected_hours = hours;
         self
-    }
-
-    /// Signs the caller's own Tidsreg session in. A failed attempt signs the caller out,
-    /// so after "wrong password" nothing keeps answering as the previous login.
-    pub async fn login(
-        &self,
-        caller: &CallerId,
-        input: LoginInput,
-    ) -> Result<LoginOutput, OpError> {
-        let username = params::required("username", input.username.as_deref())?.to_owned();
-        let password = input.password.unwrap_or_default();
-        params::required(
-            "password",
-            Some(password.expose()).filter(|p| !p.is_empty()),
-        )?;
-        let result = self.tidsreg.login(&username, password.expose()).await;
-        let upstream = match result {
-            Ok(upstream) => upstream,
-            Err(e) => {
-                self.sessions.sign_out(caller);
-                return Err(e.into());
-            }
-        };
-        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl);
-        self.sessions.sign_in(caller, signed_in);
-        tracing::info!(%caller, %username, "signed in to Tidsreg");
-        Ok(LoginOutput {
-            signed_in: true,
-            message: format!(
-                "Signed in to Tidsreg as {username}. Now retry the call that asked for login."
-            ),
-            username,
-        })
-    }
-
-    /// Runs `call` with the caller's login. An expired session is forgotten, so the caller
-    /// is told to log in again instead of hitting the dead session repeatedly.
-    async fn with_session<T, F, Fut>(&self, caller: &CallerId, call: F) -> Result<T, OpError>
-    where
-        F: FnOnce(SignedIn) -> Fut,
-        Fut: Future<Output = Result<T, UpstreamError>>,
-    {
-        let signed_in = self.sessions.get(caller).ok_or(OpError::LoginRequired)?;
-        match call(signed_in).await {
-            Err(UpstreamError::SessionExpired) => {
-                tracing::info!(%caller, "Tidsreg session expired");
-                self.sessions.sign_out(caller);
-                Err(OpError::SessionExpired)
-            }
-            other => other.map_err(OpError::from),
-        }
     }
 }

@@ -57,14 +57,15 @@ impl Ops {
         }
         let date = params::date_or_today("date", input.date.as_deref())?;
         let limit = limit(input.limit.as_deref())?;
-        let date = date.format(params::DATE_FORMAT).to_string();
+        let date = &date.format(params::DATE_FORMAT).to_string();
+        let (query, q) = (&query, &q);
         self.with_session(caller, |signed_in| async move {
             let walk = Walk {
                 ops: self,
                 signed_in: &signed_in,
-                date: &date,
-                query: &query,
-                folded: fold(&q),
+                date,
+                query,
+                folded: fold(q),
             };
             walk.run(limit).await
         })

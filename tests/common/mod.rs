@@ -73,10 +73,31 @@ pub async fn start_with_limits(limits: RateLimits) -> TestServer {
     start_configured(timeout, tidsreg_gpt::cache::DEFAULT_TTL, limits).await
 }
 
+/// Same, with the operations adjusted (stored credentials, say).
+pub async fn start_with_ops(adjust: impl FnOnce(Ops) -> Ops) -> TestServer {
+    let timeout = tidsreg_gpt::tidsreg::REQUEST_TIMEOUT;
+    start_adjusted(
+        timeout,
+        tidsreg_gpt::cache::DEFAULT_TTL,
+        RateLimits::default(),
+        adjust,
+    )
+    .await
+}
+
 async fn start_configured(
     timeout: Duration,
     cache_ttl: Duration,
     limits: RateLimits,
+) -> TestServer {
+    start_adjusted(timeout, cache_ttl, limits, |ops| ops).await
+}
+
+async fn start_adjusted(
+    timeout: Duration,
+    cache_ttl: Duration,
+    limits: RateLimits,
+    adjust: impl FnOnce(Ops) -> Ops,
 ) -> TestServer {
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let controls = fake.controls();
@@ -87,6 +108,7 @@ async fn start_configured(
         Arc::new(SessionStore::default()),
     )
     .with_cache_ttl(cache_ttl);
+    let ops = adjust(ops);
     let schema = LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap());
     let state = AppState::new(ops, ApiKeys::new(keys), schema).with_rate_limits(limits);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

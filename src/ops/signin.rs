@@ -1,0 +1,98 @@
+//! Signing in to Tidsreg: the `login` operation, stored credentials, and running every
+//! other operation inside the caller's own session.
+
+use std::future::Future;
+
+use super::{LoginInput, LoginOutput, OpError, Ops, params};
+use crate::sessions::{CallerId, SignedIn};
+use crate::tidsreg::UpstreamError;
+
+impl Ops {
+    /// Signs the caller's own Tidsreg session in. A failed attempt signs the caller out,
+    /// so after "wrong password" nothing keeps answering as the previous login.
+    pub async fn login(
+        &self,
+        caller: &CallerId,
+        input: LoginInput,
+    ) -> Result<LoginOutput, OpError> {
+        let username = params::required("username", input.username.as_deref())?.to_owned();
+        let password = input.password.unwrap_or_default();
+        params::required(
+            "password",
+            Some(password.expose()).filter(|p| !p.is_empty()),
+        )?;
+        let result = self.tidsreg.login(&username, password.expose()).await;
+        let upstream = match result {
+            Ok(upstream) => upstream,
+            Err(e) => {
+                self.sessions.sign_out(caller);
+                return Err(e.into());
+            }
+        };
+        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl);
+        self.sessions.sign_in(caller, signed_in);
+        tracing::info!(%caller, %username, "signed in to Tidsreg");
+        Ok(LoginOutput {
+            signed_in: true,
+            message: format!(
+                "Signed in to Tidsreg as {username}. Now retry the call that asked for login."
+            ),
+            username,
+        })
+    }
+
+    /// Runs `call` with the caller's login. Without one, a caller with stored credentials
+    /// is signed in first. An expired session is forgotten; with stored credentials the
+    /// caller is signed in again and `call` retried once (a session that expired answered
+    /// nothing, so the retry cannot double anything), else told to log in again.
+    pub(super) async fn with_session<T, F, Fut>(
+        &self,
+        caller: &CallerId,
+        call: F,
+    ) -> Result<T, OpError>
+    where
+        F: Fn(SignedIn) -> Fut,
+        Fut: Future<Output = Result<T, UpstreamError>>,
+    {
+        let signed_in = match self.sessions.get(caller) {
+            Some(signed_in) => signed_in,
+            None => self.sign_in_stored(caller).await?,
+        };
+        match call(signed_in).await {
+            Err(UpstreamError::SessionExpired) => {
+                tracing::info!(%caller, "Tidsreg session expired");
+                self.sessions.sign_out(caller);
+                if !self.credentials.contains_key(caller) {
+                    return Err(OpError::SessionExpired);
+                }
+                let fresh = self.sign_in_stored(caller).await?;
+                call(fresh).await.map_err(|e| self.expired_or(caller, e))
+            }
+            other => other.map_err(|e| self.expired_or(caller, e)),
+        }
+    }
+
+    fn expired_or(&self, caller: &CallerId, error: UpstreamError) -> OpError {
+        if matches!(error, UpstreamError::SessionExpired) {
+            self.sessions.sign_out(caller);
+        }
+        error.into()
+    }
+
+    /// Signs the caller in with its stored credentials, or says a login is needed.
+    async fn sign_in_stored(&self, caller: &CallerId) -> Result<SignedIn, OpError> {
+        let credentials = self.credentials.get(caller).ok_or(OpError::LoginRequired)?;
+        let upstream = self
+            .tidsreg
+            .login(&credentials.username, credentials.password.expose())
+            .await
+            .map_err(|e| match e {
+                UpstreamError::LoginRejected => OpError::StoredLoginRejected,
+                e => e.into(),
+            })?;
+        let signed_in = SignedIn::new(credentials.username.clone(), upstream, self.cache_ttl);
+        self.sessions.sign_in(caller, signed_in.clone());
+        tracing::info!(%caller, username = %credentials.username, "signed in to Tidsreg with stored credentials");
+        Ok(signed_in)
+    }
+}
