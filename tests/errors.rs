@@ -54,6 +54,11 @@ async fn missing_and_malformed_parameters_name_the_parameter() {
         ("/api/customers?date=2025-13-40", "date"),
         ("/api/projects?customerId=1&date=31-12-2025", "date"),
         ("/api/kinds?projectName=X", "activityName"),
+        // Found by schemathesis: beyond int64, an empty date, a date outside four digits.
+        ("/api/phases?projectId=9223372036854775808", "projectId"),
+        ("/api/customers?date=", "date"),
+        ("/api/customers?date=0000-01-01", "date"),
+        ("/api/week?year=-771", "year"),
         ("/api/kinds?activityName=X", "projectName"),
     ];
     for (path, field) in cases {

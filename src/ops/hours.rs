@@ -122,26 +122,21 @@ impl Ops {
     /// Start and end of an ISO week (both default to the current one). Needs no upstream.
     pub fn get_week(&self, input: WeekInput) -> Result<WeekBounds, OpError> {
         let today = params::today().iso_week();
-        let year = match input
-            .year
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let year = match input.year.as_deref() {
             None => today.year(),
-            Some(raw) => raw.parse().map_err(|_| {
-                OpError::bad_input(
-                    "year",
-                    format!("`year` must be a year like 2026 (got `{raw}`)"),
-                )
-            })?,
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .ok()
+                .filter(|y| params::YEARS.contains(y))
+                .ok_or_else(|| {
+                    OpError::bad_input(
+                        "year",
+                        format!("`year` must be a year from 1900 to 2200, like 2026 (got `{raw}`)"),
+                    )
+                })?,
         };
-        let week = match input
-            .week
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let week = match input.week.as_deref() {
             None => today.week(),
             Some(raw) => raw.parse().map_err(|_| {
                 OpError::bad_input(

@@ -8,11 +8,16 @@ use super::OpError;
 /// Dates travel as `YYYY-MM-DD`, like HTML date inputs and ISO 8601.
 pub const DATE_FORMAT: &str = "%Y-%m-%d";
 
+/// Largest id: the schema's `int64`, which is what the upstream's ids fit in.
+pub const MAX_ID: u64 = i64::MAX as u64;
+/// Years a date may have: wide enough for any booking, narrow enough to stay four digits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 /// A required positive integer id.
 pub fn id(field: &'static str, raw: Option<&str>) -> Result<u64, OpError> {
     let raw = required(field, raw)?;
     match raw.parse::<u64>() {
-        Ok(id) if id > 0 => Ok(id),
+        Ok(id) if id > 0 && id <= MAX_ID => Ok(id),
         _ => Err(OpError::bad_input(
             field,
             format!(
@@ -24,7 +29,7 @@ pub fn id(field: &'static str, raw: Option<&str>) -> Result<u64, OpError> {
 
 /// An optional date; today (local time) when absent.
 pub fn date_or_today(field: &'static str, raw: Option<&str>) -> Result<NaiveDate, OpError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw {
         None => Ok(today()),
         Some(raw) => date(field, raw),
     }
@@ -32,7 +37,8 @@ pub fn date_or_today(field: &'static str, raw: Option<&str>) -> Result<NaiveDate
 
 /// A date in `YYYY-MM-DD` form that exists in the calendar.
 pub fn date(field: &'static str, raw: &str) -> Result<NaiveDate, OpError> {
-    NaiveDate::parse_from_str(raw.trim(), DATE_FORMAT).map_err(|_| {
+    let parsed = NaiveDate::parse_from_str(raw.trim(), DATE_FORMAT).ok();
+    parsed.filter(|d| YEARS.contains(&chrono::Datelike::year(d))).ok_or_else(|| {
         OpError::bad_input(
             field,
             format!(
@@ -142,6 +148,11 @@ mod tests {
             assert!(date("date", bad).is_err(), "{bad}");
         }
         assert_eq!(date_or_today("date", None).unwrap(), today());
-        assert_eq!(date_or_today("date", Some(" ")).unwrap(), today());
+        assert!(
+            date_or_today("date", Some(" ")).is_err(),
+            "empty is not absent"
+        );
+        assert!(date("date", "1899-12-31").is_err());
+        assert!(date("date", "2201-01-01").is_err());
     }
 }

@@ -60,16 +60,11 @@ impl Ops {
         input: ReportInput,
     ) -> Result<Report, OpError> {
         let today = params::today();
-        let to = match input.to.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let to = match input.to.as_deref() {
             Some(raw) => params::date("to", raw)?,
             None => today,
         };
-        let from = match input
-            .from
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let from = match input.from.as_deref() {
             Some(raw) => params::date("from", raw)?,
             None => to.with_day(1).unwrap_or(to),
         };

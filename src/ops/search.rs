@@ -74,7 +74,7 @@ impl Ops {
 }
 
 fn limit(raw: Option<&str>) -> Result<usize, OpError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw {
         None => Ok(DEFAULT_LIMIT),
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
