@@ -19,6 +19,7 @@ pub mod keys;
 pub mod login;
 pub mod ops;
 pub mod progress;
+pub mod prompt;
 pub mod schema;
 pub mod screen;
 pub mod secret;

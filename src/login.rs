@@ -1,7 +1,6 @@
 //! `tidsreg-gpt login` and `logout`: ask for the Tidsreg username and password on the
 //! terminal (hidden), verify them against Tidsreg, and store them for `serve`.
 
-use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -10,6 +9,7 @@ use crate::cli::LoginArgs;
 use crate::config::{DEFAULT_TIDSREG_URL, parse_base_url};
 use crate::config_file::FileConfig;
 use crate::credentials::{self, Credentials, Store};
+use crate::prompt::Prompt;
 use crate::secret::Secret;
 use crate::tidsreg::{Tidsreg, UpstreamError};
 
@@ -21,16 +21,16 @@ pub fn run(args: LoginArgs, path: &Path) -> Result<()> {
         .or(file.tidsreg_url)
         .unwrap_or_else(|| DEFAULT_TIDSREG_URL.into());
     let url = parse_base_url(&url, "the Tidsreg URL (--tidsreg-url)")?;
-    let mut lines = io::stdin().lock().lines();
-    let username = ask("Tidsreg username: ", &mut lines)?;
+    let mut prompt = Prompt::default();
+    let username = prompt.ask("Tidsreg username: ")?;
     if username.is_empty() {
         bail!("no username given");
     }
-    let password = ask_hidden("Tidsreg password (hidden): ", &mut lines)?;
+    let password = prompt.ask_secret("Tidsreg password (hidden): ")?;
     verify(&url, &username, &password)?;
     let store = match args.store {
         Some(store) => store,
-        None => choose_store(path, &mut lines)?,
+        None => choose_store(path, &mut prompt)?,
     };
     let credentials = Credentials {
         key_id: args.key.clone(),
@@ -76,50 +76,19 @@ fn verify(url: &url::Url, username: &str, password: &Secret) -> Result<()> {
 }
 
 /// The keyring when there is one; otherwise the file, but only if the user agrees.
-fn choose_store(
-    path: &Path,
-    lines: &mut impl Iterator<Item = io::Result<String>>,
-) -> Result<Store> {
+fn choose_store(path: &Path, prompt: &mut Prompt) -> Result<Store> {
     let Err(why) = credentials::keyring_available() else {
         return Ok(Store::Keyring);
     };
     println!("No OS keyring is available here ({why:#}).");
-    let answer = ask(
-        &format!(
-            "Store the password in {} instead, readable by you only? [y/N] ",
-            path.display()
-        ),
-        lines,
-    )?;
+    let answer = prompt.ask(&format!(
+        "Store the password in {} instead, readable by you only? [y/N] ",
+        path.display()
+    ))?;
     if matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") {
         return Ok(Store::File);
     }
     bail!(
         "nothing was stored; without stored credentials the GPT asks for the password through `login` instead"
     )
-}
-
-fn ask(prompt: &str, lines: &mut impl Iterator<Item = io::Result<String>>) -> Result<String> {
-    print!("{prompt}");
-    io::stdout().flush().ok();
-    let line = lines.next().transpose().context("cannot read the answer")?;
-    Ok(line.unwrap_or_default().trim().to_string())
-}
-
-/// Hidden input on a terminal; a plain line otherwise (scripts and tests).
-fn ask_hidden(
-    prompt: &str,
-    lines: &mut impl Iterator<Item = io::Result<String>>,
-) -> Result<Secret> {
-    if io::stdin().is_terminal() {
-        let answer = rpassword::prompt_password(prompt).context("cannot read the password")?;
-        return Ok(Secret::new(answer));
-    }
-    print!("{prompt}");
-    io::stdout().flush().ok();
-    let line = lines
-        .next()
-        .transpose()
-        .context("cannot read the password")?;
-    Ok(Secret::new(line.unwrap_or_default()))
 }
