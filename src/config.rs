@@ -11,7 +11,7 @@ use clap::parser::ValueSource;
 use url::Url;
 
 use crate::cli::{ServeArgs, TunnelKind};
-use crate::config_file::{ApiKey, FileConfig};
+use crate::config_file::{ApiKey, FileConfig, OAuthClient};
 use crate::secret::Secret;
 use crate::tunnel::{AUTHTOKEN_URL, NgrokSettings};
 
@@ -26,6 +26,11 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const API_KEY_ENV: &str = "TIDSREG_GPT_API_KEY";
 /// Name the `TIDSREG_GPT_API_KEY` key goes by in logs.
 const ENV_KEY_ID: &str = "env";
+/// Environment variables holding the static OAuth client instead of the stored one (cloud
+/// deployments, where the config file is not kept; both must be set).
+pub const OAUTH_CLIENT_ID_ENV: &str = "TIDSREG_GPT_OAUTH_CLIENT_ID";
+/// See [`OAUTH_CLIENT_ID_ENV`].
+pub const OAUTH_CLIENT_SECRET_ENV: &str = "TIDSREG_GPT_OAUTH_CLIENT_SECRET";
 
 /// Where the API talks to Tidsreg.
 #[derive(Debug, Clone)]
@@ -78,6 +83,8 @@ pub struct ServeSettings {
     pub public_url: Option<Url>,
     pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
+    /// The static OAuth client (GPT Actions' OAuth); `None` only when not generated yet.
+    pub oauth_client: Option<OAuthClient>,
     pub open_browser: bool,
     pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
@@ -132,6 +139,7 @@ impl ServeSettings {
     ) -> Result<Self> {
         let mut file = FileConfig::load(&config_path)?;
         let api_keys = api_keys(&mut file, &config_path, create_key)?;
+        let oauth_client = oauth_client(&mut file, &config_path, create_key)?;
         let mut p = Picker {
             matches,
             provenance: Vec::new(),
@@ -186,6 +194,7 @@ impl ServeSettings {
             public_url,
             tunnel,
             api_keys,
+            oauth_client,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
             config_path,
@@ -208,6 +217,26 @@ fn api_keys(file: &mut FileConfig, path: &std::path::Path, create: bool) -> Resu
         tracing::info!(path = %path.display(), "generated an API key");
     }
     Ok(file.api_keys.clone())
+}
+
+/// The env pair wins; else the file's client, generating one on first run.
+fn oauth_client(
+    file: &mut FileConfig,
+    path: &std::path::Path,
+    create: bool,
+) -> Result<Option<OAuthClient>> {
+    let env = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let (Some(id), Some(secret)) = (env(OAUTH_CLIENT_ID_ENV), env(OAUTH_CLIENT_SECRET_ENV)) {
+        return Ok(Some(OAuthClient {
+            id: id.trim().to_string(),
+            secret: Secret::new(secret.trim()),
+            redirect_uris: Vec::new(),
+        }));
+    }
+    if create && file.ensure_oauth_client(path)? {
+        tracing::info!(path = %path.display(), "generated the OAuth client credentials");
+    }
+    Ok(file.oauth_client.clone())
 }
 
 /// ngrok when asked, or by default when a token is known and nothing else makes us public.

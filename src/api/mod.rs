@@ -1,7 +1,7 @@
 //! The GPT Action REST API: the route table, and the router built from it. Handlers are
 //! thin adapters over [`crate::ops`].
 
-mod bearer;
+pub(crate) mod bearer;
 pub mod error;
 mod handlers;
 
@@ -13,6 +13,7 @@ use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::ApiKeys;
+use crate::oauth::OAuth;
 use crate::ops::Ops;
 
 /// Everything a request handler may need.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub keys: Arc<ApiKeys>,
     /// The rendered Action schema, served at `/openapi.yaml`.
     pub schema: LiveSchema,
+    /// The OAuth authorization server: its tokens work on `/api` and `/mcp`.
+    pub oauth: OAuth,
 }
 
 /// The schema being served. It changes when the tunnel reopens with another URL, so it is
@@ -105,8 +108,12 @@ pub fn app(state: AppState) -> Router {
     ));
     // No CORS layer on purpose: GPT Actions and MCP clients call server to server, so no
     // browser origin is ever allowed to read answers (the seed echoed any origin).
+    // Beside the Action routes: the OAuth server (`crate::oauth`) and MCP (`crate::mcp`).
+    let mcp = crate::mcp::router(&state);
     public
         .merge(protected)
+        .merge(crate::oauth::router())
+        .merge(mcp)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
