@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod oauth;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,11 @@ use url::Url;
 
 use tidsreg_gpt::api::{self, AppState, LiveSchema};
 use tidsreg_gpt::auth::ApiKeys;
-use tidsreg_gpt::config_file::ApiKey;
+use tidsreg_gpt::config_file::{ApiKey, OAuthClient};
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeControls, FakeUpstream};
+use tidsreg_gpt::oauth::{OAuth, OAuthSettings};
 use tidsreg_gpt::ops::Ops;
+use tidsreg_gpt::public_url::PublicUrl;
 use tidsreg_gpt::secret::Secret;
 use tidsreg_gpt::sessions::SessionStore;
 use tidsreg_gpt::tidsreg::Tidsreg;
@@ -25,6 +28,12 @@ use tidsreg_gpt::tidsreg::Tidsreg;
 pub const KEY_A: &str = "tgpt_test-key-a-0123456789abcdefghijklmnopqrstuv";
 /// A second key: another person, with another Tidsreg session.
 pub const KEY_B: &str = "tgpt_test-key-b-0123456789abcdefghijklmnopqrstuv";
+/// The static OAuth client of every test server.
+pub const STATIC_CLIENT_ID: &str = "tidsreg-gpt-test";
+/// Its secret.
+pub const STATIC_CLIENT_SECRET: &str = "tgpt_cs_test-secret-0123456789abcdefghijklmnop";
+/// The one redirect URI the static client may use in tests.
+pub const STATIC_REDIRECT_URI: &str = "https://chatgpt.example/aip/g-test/oauth/callback";
 
 /// A running API server and the fake upstream behind it.
 pub struct TestServer {
@@ -48,20 +57,33 @@ pub async fn start() -> TestServer {
 
 /// Same, with a short upstream time-out for time-out tests.
 pub async fn start_with_timeout(timeout: Duration) -> TestServer {
+    start_with(timeout, tidsreg_gpt::oauth::ACCESS_TOKEN_TTL).await
+}
+
+/// Same, with OAuth access tokens that live only `access_ttl` (expiry tests).
+pub async fn start_with(timeout: Duration, access_ttl: Duration) -> TestServer {
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let controls = fake.controls();
     let upstream = Url::parse(&fake.url()).unwrap();
     let keys = vec![key("a", KEY_A), key("b", KEY_B)];
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sessions = Arc::new(SessionStore::default());
+    let mut oauth = OAuthSettings::new(Some(OAuthClient {
+        id: STATIC_CLIENT_ID.into(),
+        secret: Secret::new(STATIC_CLIENT_SECRET),
+        redirect_uris: vec![STATIC_REDIRECT_URI.into()],
+    }));
+    oauth.access_token_ttl = access_ttl;
     let state = AppState {
         ops: Ops::new(
             Tidsreg::with_timeout(upstream, timeout).unwrap(),
-            Arc::new(SessionStore::default()),
+            sessions.clone(),
         ),
         keys: Arc::new(ApiKeys::new(keys)),
         schema: LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap()),
+        oauth: OAuth::new(&oauth, PublicUrl::new(&url), sessions),
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
         axum::serve(listener, api::app(state)).await.unwrap();
     });
