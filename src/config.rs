@@ -187,6 +187,12 @@ impl ServeSettings {
             .join(", ");
         p.provenance
             .push(("api_keys", format!("{keys} (keys redacted)"), Source::File));
+        if let Some(client) = &oauth_client {
+            let shown = format!("{} (secret redacted)", client.id);
+            let from_env = std::env::var_os(OAUTH_CLIENT_ID_ENV).is_some();
+            let source = if from_env { Source::Env } else { Source::File };
+            p.provenance.push(("oauth_client", shown, source));
+        }
         Ok(Self {
             upstream,
             host: host.unwrap_or_else(|| DEFAULT_HOST.into()),

@@ -214,6 +214,20 @@ mod tests {
     }
 
     #[test]
+    fn the_oauth_client_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = FileConfig::load(&path).unwrap();
+        assert!(cfg.ensure_oauth_client(&path).unwrap());
+        assert!(!cfg.ensure_oauth_client(&path).unwrap());
+        let stored = FileConfig::load(&path).unwrap().oauth_client.unwrap();
+        let made = cfg.oauth_client.unwrap();
+        assert_eq!(stored.id, made.id);
+        assert_eq!(stored.secret, made.secret);
+        assert!(made.secret.expose().len() >= OAUTH_CLIENT_SECRET_PREFIX.len() + 43);
+    }
+
+    #[test]
     fn bad_config_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");

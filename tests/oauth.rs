@@ -304,18 +304,16 @@ async fn a_wrong_password_shows_the_page_again_with_the_username_and_no_code() {
 
 #[tokio::test]
 async fn unknown_and_expired_tokens_get_401_with_the_challenge() {
-    let server = start_with(
-        tidsreg_gpt::tidsreg::REQUEST_TIMEOUT,
-        Duration::from_millis(300),
-    )
-    .await;
+    // Long enough that a loaded CI machine still uses the token before it expires.
+    let ttl = Duration::from_secs(2);
+    let server = start_with(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT, ttl).await;
     let (status, challenge) = mcp_status(&server, "tgpt_at_unknown").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_challenge(&server, challenge);
 
     let (client, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
     assert_eq!(mcp_status(&server, &tokens.access).await.0, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
     let (status, challenge) = mcp_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.unwrap().contains("invalid_token"));
@@ -469,4 +467,62 @@ async fn an_ended_tidsreg_session_ends_the_grant() {
     let (status, challenge) = mcp_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.unwrap().contains("invalid_token"));
+}
+
+#[test]
+fn serve_prints_the_mcp_url_and_the_static_client_it_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let served = common::binary::serve(home.path(), &["--demo", "--port", "0"], &[]);
+    let screen = &served.screen;
+    let base = common::binary::local_url(screen);
+    for expected in [
+        format!("{base}/mcp"),
+        "Add custom MCP server".to_string(),
+        "Add custom connector".to_string(),
+        format!("{base}/oauth/authorize"),
+        format!("{base}/oauth/token"),
+        "Scope              tidsreg".to_string(),
+    ] {
+        assert!(screen.contains(&expected), "missing {expected}: {screen}");
+    }
+    let config = std::fs::read_to_string(home.path().join("tidsreg-gpt/config.toml")).unwrap();
+    let stored: toml::Value = toml::from_str(&config).unwrap();
+    let client = &stored["oauth_client"];
+    assert!(screen.contains(client["id"].as_str().unwrap()), "{screen}");
+    assert!(
+        screen.contains(client["secret"].as_str().unwrap()),
+        "{screen}"
+    );
+    // The real binary's /mcp challenge names its own metadata.
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{base}/mcp"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(
+        challenge.contains(&format!("{base}/.well-known/oauth-protected-resource")),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn an_oauth_caller_cannot_swap_its_person_through_login() {
+    let server = start().await;
+    let (_, tokens) = sign_in(&server, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let (status, body) = server
+        .post_json(
+            Some(&tokens.access),
+            "/api/login",
+            json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already signed in")
+    );
+    assert_eq!(api_status(&server, &tokens.access).await.0, StatusCode::OK);
 }

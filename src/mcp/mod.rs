@@ -17,9 +17,8 @@ use axum::middleware;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
-    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
-    ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -99,12 +98,6 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        if request.name == LOGIN_TOOL && caller_of(&context)?.is_oauth() {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(
-                "this connector is already signed in to Tidsreg as the user (OAuth); do not call `login`, call the tool you need",
-            )])
-            .into());
-        }
         let call = ToolCallContext::new(self, request, context);
         self.tools.call(call).await
     }

@@ -159,7 +159,7 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
         username: Some(username.clone()),
         password: Some(password),
     };
-    if let Err(error) = state.ops.login(&caller, input).await {
+    if let Err(error) = state.ops.sign_in_grant(&caller, input).await {
         return again(&sign_in_error(&error));
     }
     oauth.inner.pending.remove(&request_id);
