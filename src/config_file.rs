@@ -20,7 +20,7 @@ const FIRST_KEY_ID: &str = "default";
 /// Prefix of the generated OAuth client id, so it reads as ours in a GPT editor.
 const OAUTH_CLIENT_ID_PREFIX: &str = "tidsreg-gpt-";
 /// Prefix of the generated OAuth client secret.
-const OAUTH_CLIENT_SECRET_PREFIX: &str = "tgpt_cs_";
+const OAUTH_CLIENT_SECRET_PREFIX: &str = crate::oauth::tokens::CLIENT_SECRET_PREFIX;
 
 /// The config file as stored. Every field is optional so a hand-written file may hold only
 /// what its owner wants to change.

@@ -152,8 +152,11 @@ impl Clients {
         let method = request
             .token_endpoint_auth_method
             .unwrap_or(AuthMethod::ClientSecretBasic);
-        let secret = (method != AuthMethod::None)
-            .then(|| tokens::random_token("tgpt_cs_").expose().to_string());
+        let secret = (method != AuthMethod::None).then(|| {
+            tokens::random_token(tokens::CLIENT_SECRET_PREFIX)
+                .expose()
+                .to_string()
+        });
         let name: String = request
             .client_name
             .as_deref()

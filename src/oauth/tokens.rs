@@ -14,6 +14,8 @@ pub const TOKEN_BYTES: usize = 32;
 pub const ACCESS_PREFIX: &str = "tgpt_at_";
 /// Prefix of refresh tokens.
 pub const REFRESH_PREFIX: &str = "tgpt_rt_";
+/// Prefix of client secrets, generated or registered.
+pub const CLIENT_SECRET_PREFIX: &str = "tgpt_cs_";
 /// Prefix of authorization codes.
 pub const CODE_PREFIX: &str = "tgpt_code_";
 /// Shortest and longest PKCE verifier RFC 7636 §4.1 allows.
