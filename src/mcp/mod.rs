@@ -134,3 +134,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_service(MCP_PATH, service)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instructions_name_every_tool() {
+        for tool in McpServer::all_tools() {
+            let name = format!("`{}`", tool.name);
+            assert!(
+                INSTRUCTIONS.contains(&name),
+                "instructions never mention {name}"
+            );
+        }
+    }
+
+    /// The tools that change something (upstream or the caller's session); every other
+    /// tool must be marked read-only, so clients may call it without asking.
+    const WRITING_TOOLS: &[&str] = &["login", "register_hours"];
+
+    #[test]
+    fn only_writing_tools_are_not_read_only() {
+        for tool in McpServer::all_tools() {
+            let read_only = tool.annotations.and_then(|a| a.read_only_hint);
+            let writes = WRITING_TOOLS.contains(&tool.name.as_ref());
+            assert_eq!(read_only, Some(!writes), "{}", tool.name);
+        }
+    }
+}
