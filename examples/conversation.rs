@@ -16,7 +16,9 @@ use tidsreg_gpt::api::{self, AppState, LiveSchema};
 use tidsreg_gpt::auth::ApiKeys;
 use tidsreg_gpt::config_file::ApiKey;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
+use tidsreg_gpt::oauth::{OAuth, OAuthSettings};
 use tidsreg_gpt::ops::Ops;
+use tidsreg_gpt::public_url::PublicUrl;
 use tidsreg_gpt::secret::Secret;
 use tidsreg_gpt::sessions::SessionStore;
 use tidsreg_gpt::tidsreg::Tidsreg;
@@ -93,14 +95,13 @@ async fn serve(fake: &FakeUpstream, ttl: Duration) -> anyhow::Result<String> {
         id: "bench".into(),
         key: Secret::new(KEY),
     }];
-    let ops = Ops::new(
-        Tidsreg::new(Url::parse(&fake.url())?)?,
-        Arc::new(SessionStore::default()),
-    )
-    .with_cache_ttl(ttl);
-    let state = AppState::new(ops, ApiKeys::new(keys), LiveSchema::default());
+    let sessions = Arc::new(SessionStore::default());
+    let ops =
+        Ops::new(Tidsreg::new(Url::parse(&fake.url())?)?, sessions.clone()).with_cache_ttl(ttl);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let oauth = OAuth::new(&OAuthSettings::new(None), PublicUrl::new(&base), sessions);
+    let state = AppState::new(ops, ApiKeys::new(keys), LiveSchema::default(), oauth);
     tokio::spawn(async move { axum::serve(listener, api::service(state)).await });
     Ok(base)
 }

@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::api::limits::{DEFAULT_LOGINS_PER_MINUTE, DEFAULT_PER_MINUTE, RateLimits};
 use crate::cli::{ServeArgs, TunnelKind};
-use crate::config_file::{ApiKey, FileConfig};
+use crate::config_file::{ApiKey, FileConfig, OAuthClient};
 use crate::credentials::Credentials;
 use crate::ops::hours::DEFAULT_EXPECTED_HOURS;
 use crate::secret::Secret;
@@ -30,6 +30,11 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const API_KEY_ENV: &str = "TIDSREG_GPT_API_KEY";
 /// Name the `TIDSREG_GPT_API_KEY` key goes by in logs.
 const ENV_KEY_ID: &str = "env";
+/// Environment variables holding the static OAuth client instead of the stored one (cloud
+/// deployments, where the config file is not kept; both must be set).
+pub const OAUTH_CLIENT_ID_ENV: &str = "TIDSREG_GPT_OAUTH_CLIENT_ID";
+/// See [`OAUTH_CLIENT_ID_ENV`].
+pub const OAUTH_CLIENT_SECRET_ENV: &str = "TIDSREG_GPT_OAUTH_CLIENT_SECRET";
 
 /// Where the API talks to Tidsreg.
 #[derive(Debug, Clone)]
@@ -82,6 +87,8 @@ pub struct ServeSettings {
     pub public_url: Option<Url>,
     pub tunnel: TunnelPlan,
     pub api_keys: Vec<ApiKey>,
+    /// The static OAuth client (GPT Actions' OAuth); `None` only when not generated yet.
+    pub oauth_client: Option<OAuthClient>,
     /// False when `TIDSREG_GPT_API_KEY` provides the key; true: the file's keys, watched.
     pub keys_from_file: bool,
     /// The stored login `serve` signs its own key in with.
@@ -145,6 +152,7 @@ impl ServeSettings {
         let api_keys = api_keys(&mut file, &config_path, create_key)?;
         let mut stored = Vec::new();
         let credentials = stored_credentials(&file, &mut stored);
+        let oauth_client = oauth_client(&mut file, &config_path, create_key)?;
         let mut p = Picker {
             matches,
             provenance: Vec::new(),
@@ -224,6 +232,12 @@ impl ServeSettings {
         };
         p.provenance
             .push(("api_keys", format!("{keys} (keys redacted)"), keys_source));
+        if let Some(client) = &oauth_client {
+            let shown = format!("{} (secret redacted)", client.id);
+            let from_env = std::env::var_os(OAUTH_CLIENT_ID_ENV).is_some();
+            let source = if from_env { Source::Env } else { Source::File };
+            p.provenance.push(("oauth_client", shown, source));
+        }
         Ok(Self {
             upstream,
             host: host.unwrap_or_else(|| DEFAULT_HOST.into()),
@@ -236,6 +250,7 @@ impl ServeSettings {
             expected_hours,
             cache_ttl,
             rate_limits,
+            oauth_client,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
             config_path,
@@ -278,6 +293,26 @@ fn api_keys(file: &mut FileConfig, path: &std::path::Path, create: bool) -> Resu
         tracing::info!(path = %path.display(), "generated an API key");
     }
     Ok(file.api_keys.clone())
+}
+
+/// The env pair wins; else the file's client, generating one on first run.
+fn oauth_client(
+    file: &mut FileConfig,
+    path: &std::path::Path,
+    create: bool,
+) -> Result<Option<OAuthClient>> {
+    let env = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let (Some(id), Some(secret)) = (env(OAUTH_CLIENT_ID_ENV), env(OAUTH_CLIENT_SECRET_ENV)) {
+        return Ok(Some(OAuthClient {
+            id: id.trim().to_string(),
+            secret: Secret::new(secret.trim()),
+            redirect_uris: Vec::new(),
+        }));
+    }
+    if create && file.ensure_oauth_client(path)? {
+        tracing::info!(path = %path.display(), "generated the OAuth client credentials");
+    }
+    Ok(file.oauth_client.clone())
 }
 
 /// ngrok when asked, or by default when a token is known and nothing else makes us public.

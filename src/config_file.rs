@@ -17,6 +17,10 @@ const API_KEY_BYTES: usize = 32;
 const API_KEY_PREFIX: &str = "tgpt_";
 /// Name of the key generated on first run.
 const FIRST_KEY_ID: &str = "default";
+/// Prefix of the generated OAuth client id, so it reads as ours in a GPT editor.
+const OAUTH_CLIENT_ID_PREFIX: &str = "tidsreg-gpt-";
+/// Prefix of the generated OAuth client secret.
+const OAUTH_CLIENT_SECRET_PREFIX: &str = crate::oauth::tokens::CLIENT_SECRET_PREFIX;
 
 /// The config file as stored. Every field is optional so a hand-written file may hold only
 /// what its owner wants to change.
@@ -51,6 +55,22 @@ pub struct FileConfig {
     /// One entry per person or device; each gets its own Tidsreg session.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKey>,
+    /// Fixed OAuth client credentials (GPT Actions' OAuth needs them); generated on first
+    /// `serve`. MCP clients register themselves instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_client: Option<OAuthClient>,
+}
+
+/// The static OAuth client: id, secret, and where it may send people back to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OAuthClient {
+    pub id: String,
+    pub secret: Secret,
+    /// Exact redirect URIs. Empty: any ChatGPT GPT Action callback
+    /// (`https://chatgpt.com/aip/<gpt id>/oauth/callback`, also on `chat.openai.com`),
+    /// since the GPT's id is unknown until the GPT exists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
 }
 
 /// A bearer key a GPT (or a script) presents. The `id` is what logs show; the key never is.
@@ -110,6 +130,34 @@ impl FileConfig {
         });
         self.save(path)?;
         Ok(true)
+    }
+}
+
+impl FileConfig {
+    /// Makes sure the static OAuth client exists, generating and saving it on first run.
+    /// Returns true when it was generated.
+    pub fn ensure_oauth_client(&mut self, path: &Path) -> Result<bool> {
+        if self.oauth_client.is_some() {
+            return Ok(false);
+        }
+        self.oauth_client = Some(generate_oauth_client());
+        self.save(path)?;
+        Ok(true)
+    }
+}
+
+/// Fresh static client credentials: a readable id, a 256-bit secret.
+pub fn generate_oauth_client() -> OAuthClient {
+    let id_bytes: [u8; 6] = rand::random();
+    let secret: [u8; API_KEY_BYTES] = rand::random();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    OAuthClient {
+        id: format!("{OAUTH_CLIENT_ID_PREFIX}{}", engine.encode(id_bytes)),
+        secret: Secret::new(format!(
+            "{OAUTH_CLIENT_SECRET_PREFIX}{}",
+            engine.encode(secret)
+        )),
+        redirect_uris: Vec::new(),
     }
 }
 
@@ -174,6 +222,20 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_oauth_client_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = FileConfig::load(&path).unwrap();
+        assert!(cfg.ensure_oauth_client(&path).unwrap());
+        assert!(!cfg.ensure_oauth_client(&path).unwrap());
+        let stored = FileConfig::load(&path).unwrap().oauth_client.unwrap();
+        let made = cfg.oauth_client.unwrap();
+        assert_eq!(stored.id, made.id);
+        assert_eq!(stored.secret, made.secret);
+        assert!(made.secret.expose().len() >= OAUTH_CLIENT_SECRET_PREFIX.len() + 43);
     }
 
     #[test]

@@ -115,13 +115,17 @@ fn write_schema(args: SchemaArgs) -> Result<()> {
 
 /// Log targets that would print secrets below warn.
 const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "reqwest::cookie", "hyper::proto", "h2"];
+/// `info`, except the MCP SDK, which logs every stateless request three times at `info`.
+const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 
 /// Logs go to standard error, so standard output stays clean for the screen and for
 /// `schema` piped into a file.
 fn init_logging(level: Option<&str>, format: LogFormat) {
     let filter = match level {
         Some(level) => EnvFilter::new(level),
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        None => {
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER))
+        }
     };
     // These dependencies print cookie and header values at debug and trace level; the
     // upstream cookie is a person's login, so they stay at warn whatever the level asked.

@@ -1,8 +1,11 @@
-//! The one screen `serve` prints: everything needed to set up the GPT, and nothing else.
+//! The one screen `serve` prints: everything needed to set up the GPT, a ChatGPT plugin or a
+//! Claude connector, and nothing else.
 
 use std::fmt::Write as _;
 
 use crate::auth::ApiKeys;
+use crate::config_file::OAuthClient;
+use crate::oauth::{AUTHORIZE_PATH, SCOPE, TOKEN_PATH};
 
 /// What the screen shows.
 pub struct Screen<'a> {
@@ -15,6 +18,8 @@ pub struct Screen<'a> {
     /// What happened with the clipboard, in a few words.
     pub clipboard: Option<String>,
     pub keys: &'a ApiKeys,
+    /// The static OAuth client, for a GPT Action that signs people in with OAuth.
+    pub oauth_client: Option<&'a OAuthClient>,
     pub config_file: &'a str,
     /// `Some((url, username, password))` when serving the built-in demo upstream.
     pub demo: Option<(&'a str, &'a str, &'a str)>,
@@ -28,7 +33,7 @@ impl Screen<'_> {
     pub fn render(&self) -> String {
         let base = self.public_url.trim_end_matches('/');
         let mut out = format!(
-            "tidsreg-gpt {} is serving the GPT Action API\n\n",
+            "tidsreg-gpt {} is serving the GPT Action API and MCP\n\n",
             env!("CARGO_PKG_VERSION")
         );
         let mut line = |label: &str, value: &str| {
@@ -61,6 +66,10 @@ impl Screen<'_> {
             let more = keys.len() - 1;
             line("", &format!("(+{more} more keys in {})", self.config_file));
         }
+        self.mcp_and_oauth(&mut out, base);
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
         match self.demo {
             Some((url, user, password)) => line(
                 "Upstream",
@@ -75,5 +84,38 @@ impl Screen<'_> {
             let _ = write!(out, "\n  {note}\n");
         }
         out
+    }
+
+    /// Where MCP clients connect, and what a GPT Action needs for OAuth instead of a key.
+    fn mcp_and_oauth(&self, out: &mut String, base: &str) {
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
+        line(
+            "MCP URL",
+            &format!("{base}/mcp   (sign-in: OAuth, on our own page)"),
+        );
+        line(
+            "",
+            "ChatGPT: Settings → Plugins → Add custom MCP server → paste the MCP URL, Authentication: OAuth",
+        );
+        line(
+            "",
+            "Claude: Settings → Connectors → Add custom connector → paste the MCP URL, then Connect",
+        );
+        if let Some(client) = self.oauth_client {
+            line(
+                "OAuth",
+                "GPT editor: Actions → Authentication → OAuth, with:",
+            );
+            line("", &format!("Client ID          {}", client.id));
+            line(
+                "",
+                &format!("Client Secret      {}", client.secret.expose()),
+            );
+            line("", &format!("Authorization URL  {base}{AUTHORIZE_PATH}"));
+            line("", &format!("Token URL          {base}{TOKEN_PATH}"));
+            line("", &format!("Scope              {SCOPE}"));
+        }
     }
 }

@@ -15,7 +15,9 @@ use crate::auth::ApiKeys;
 use crate::config::{ServeSettings, TunnelPlan, Upstream};
 use crate::config_file::write_private;
 use crate::fake::{self, FakeUpstream};
+use crate::oauth::{OAuth, OAuthSettings};
 use crate::ops::Ops;
+use crate::public_url::PublicUrl;
 use crate::schema::{self, Severity};
 use crate::screen::Screen;
 use crate::sessions::SessionStore;
@@ -49,12 +51,11 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     let local_url = format!("http://{}", display_addr(local));
 
     let live_schema = LiveSchema::default();
-    let ops = Ops::new(
-        Tidsreg::new(upstream_url.clone())?,
-        Arc::new(SessionStore::default()),
-    )
-    .with_expected_hours(settings.expected_hours)
-    .with_cache_ttl(settings.cache_ttl);
+    let live_url = PublicUrl::new(&local_url);
+    let sessions = Arc::new(SessionStore::default());
+    let ops = Ops::new(Tidsreg::new(upstream_url.clone())?, sessions.clone())
+        .with_expected_hours(settings.expected_hours)
+        .with_cache_ttl(settings.cache_ttl);
     let ops = match settings.credentials.clone() {
         Some(credentials) => ops.with_credentials(credentials),
         None => ops,
@@ -63,8 +64,10 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
         true => ApiKeys::watching(settings.api_keys.clone(), settings.config_path.clone()),
         false => ApiKeys::new(settings.api_keys.clone()),
     };
+    let oauth_settings = OAuthSettings::new(settings.oauth_client.clone());
+    let oauth = OAuth::new(&oauth_settings, live_url.clone(), sessions);
     let state =
-        AppState::new(ops, keys, live_schema.clone()).with_rate_limits(settings.rate_limits);
+        AppState::new(ops, keys, live_schema.clone(), oauth).with_rate_limits(settings.rate_limits);
     let keys = state.keys.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(
@@ -79,6 +82,7 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
         (None, Some(url)) => url.to_string(),
         (None, None) => local_url.clone(),
     };
+    live_url.set(&public_url);
     let schema_path = settings.schema_path();
     let yaml = publish_schema(&live_schema, &public_url, &schema_path)?;
     let clipboard = settings
@@ -98,6 +102,7 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
         schema_file: &schema_path.display().to_string(),
         clipboard,
         keys: &keys,
+        oauth_client: settings.oauth_client.as_ref(),
         config_file: &settings.config_path.display().to_string(),
         demo: demo_line,
         upstream_url: upstream_url.as_str(),
@@ -118,6 +123,7 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
             ngrok,
             local,
             live_schema,
+            live_url,
             schema_path,
             stop_rx,
         ))
@@ -198,6 +204,7 @@ async fn supervise(
     settings: NgrokSettings,
     local: SocketAddr,
     live: LiveSchema,
+    live_url: PublicUrl,
     schema_path: std::path::PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -218,9 +225,10 @@ async fn supervise(
         tunnel = reopened;
         if tunnel.url() != old_url {
             let url = tunnel.url().to_string();
+            live_url.set(&url);
             match publish_schema(&live, &url, &schema_path) {
                 Ok(_) => println!(
-                    "Tunnel reopened with a new URL: {url}\n  Re-import {url}/openapi.yaml in the GPT editor."
+                    "Tunnel reopened with a new URL: {url}\n  Re-import {url}/openapi.yaml in the GPT editor, and update the MCP URL {url}/mcp in ChatGPT or Claude."
                 ),
                 Err(e) => tracing::error!("tunnel reopened at {url}, but the schema failed: {e:#}"),
             }

@@ -1,5 +1,5 @@
-//! Who is signed in to Tidsreg as whom. Keyed by the caller's identity (an API key id, later
-//! an OAuth grant), never global: one caller can never reach another's cookie jar.
+//! Who is signed in to Tidsreg as whom. Keyed by the caller's identity (an API key id or an
+//! OAuth grant), never global: one caller can never reach another's cookie jar.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,7 +21,22 @@ impl CallerId {
     pub fn api_key(id: &str) -> Self {
         Self(format!("key:{id}"))
     }
+
+    /// The identity of an OAuth grant: one person's sign-in through one client. Every token
+    /// of the grant maps here, and nothing else does.
+    pub fn oauth(grant_id: &str) -> Self {
+        Self(format!("{OAUTH_PREFIX}{grant_id}"))
+    }
+
+    /// True for an OAuth grant: that caller signed in to Tidsreg on our sign-in page, so it
+    /// is never offered (or told to call) `login`.
+    pub fn is_oauth(&self) -> bool {
+        self.0.starts_with(OAUTH_PREFIX)
+    }
 }
+
+/// Prefix of OAuth identities; API key ids cannot produce it (theirs is `key:`).
+const OAUTH_PREFIX: &str = "oauth:";
 
 impl fmt::Display for CallerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

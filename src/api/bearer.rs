@@ -1,4 +1,4 @@
-//! The bearer check in front of every `/api` route.
+//! The bearer check in front of every `/api` route: an API key or an OAuth access token.
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::error::ApiError;
 use super::{AppState, limits};
+use crate::sessions::CallerId;
 
 /// Lets the request through only within the rate limits and with a known key, and hands
 /// the handler the caller's identity (an extension), never the key itself. The identity
@@ -21,7 +22,7 @@ pub async fn require(
         .limits
         .check_address(limits::client_address(&request), login)?;
     let presented = bearer_token(request.headers()).ok_or(ApiError::MissingKey)?;
-    let caller = state.keys.identify(presented).ok_or(ApiError::WrongKey)?;
+    let caller = identify(&state, presented).ok_or(ApiError::WrongKey)?;
     state.limits.check_caller(&caller, login)?;
     request.extensions_mut().insert(caller.clone());
     let mut response = next.run(request).await;
@@ -32,8 +33,16 @@ pub async fn require(
 /// The route with the strict budget.
 const LOGIN_PATH: &str = "/api/login";
 
+/// The caller a bearer token stands for: an API key, else a live OAuth access token.
+pub fn identify(state: &AppState, presented: &str) -> Option<CallerId> {
+    state
+        .keys
+        .identify(presented)
+        .or_else(|| state.oauth.identify(presented))
+}
+
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, per RFC 9110).
-fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

@@ -18,7 +18,7 @@ pub enum ApiError {
     )]
     MissingKey,
     #[error(
-        "API key not recognised: use the key `tidsreg-gpt serve` printed (Authorization: Bearer <key>); it changes only when rotated"
+        "API key or access token not recognised: use the key `tidsreg-gpt serve` printed (Authorization: Bearer <key>), or refresh the OAuth access token or sign in again"
     )]
     WrongKey,
     #[error("{0}")]

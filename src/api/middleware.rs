@@ -61,15 +61,16 @@ pub async fn check_uri(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Turns any error answer that is not JSON yet into our `{"error","status","code"}` shape.
+/// Turns an error answer the HTTP stack wrote as plain text (or with no body type) into
+/// our `{"error","status","code"}` shape. JSON and the sign-in page's HTML stay as they are.
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    let plain = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if status.as_u16() < 400 || is_json {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if status.as_u16() < 400 || !plain {
         return response;
     }
     let extensions = response.extensions().clone();

@@ -1,7 +1,7 @@
 //! The GPT Action REST API: the route table, and the router built from it. Handlers are
 //! thin adapters over [`crate::ops`].
 
-mod bearer;
+pub(crate) mod bearer;
 pub mod error;
 mod handlers;
 pub mod limits;
@@ -20,6 +20,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::ApiKeys;
+use crate::oauth::OAuth;
 use crate::ops::Ops;
 use limits::{Limits, RateLimits};
 
@@ -30,16 +31,19 @@ pub struct AppState {
     pub keys: Arc<ApiKeys>,
     /// The rendered Action schema, served at `/openapi.yaml`.
     pub schema: LiveSchema,
+    /// The OAuth authorization server: its tokens work on `/api` and `/mcp`.
+    pub oauth: OAuth,
     pub limits: Arc<Limits>,
 }
 
 impl AppState {
     /// State with the default rate limits.
-    pub fn new(ops: Ops, keys: ApiKeys, schema: LiveSchema) -> Self {
+    pub fn new(ops: Ops, keys: ApiKeys, schema: LiveSchema, oauth: OAuth) -> Self {
         Self {
             ops,
             keys: Arc::new(keys),
             schema,
+            oauth,
             limits: Arc::new(Limits::new(RateLimits::default())),
         }
     }
@@ -134,8 +138,12 @@ pub fn app(state: AppState) -> Router {
     let protected = protected.route_layer(from_fn_with_state(state.clone(), bearer::require));
     // No CORS layer on purpose: GPT Actions and MCP clients call server to server, so no
     // browser origin is ever allowed to read answers (the seed echoed any origin).
+    // Beside the Action routes: the OAuth server (`crate::oauth`) and MCP (`crate::mcp`).
+    let mcp = crate::mcp::router(&state);
     public
         .merge(protected)
+        .merge(crate::oauth::router())
+        .merge(mcp)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(middleware::MAX_BODY_BYTES))

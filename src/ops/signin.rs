@@ -9,12 +9,35 @@ use crate::tidsreg::UpstreamError;
 
 impl Ops {
     /// Signs the caller's own Tidsreg session in. A failed attempt signs the caller out,
-    /// so after "wrong password" nothing keeps answering as the previous login.
+    /// so after "wrong password" nothing keeps answering as the previous login. OAuth callers
+    /// are refused: their session came with the grant, from the sign-in page, and a login
+    /// here would swap the person behind the grant, or end it on a typo.
     pub async fn login(
         &self,
         caller: &CallerId,
         input: LoginInput,
     ) -> Result<LoginOutput, OpError> {
+        if caller.is_oauth() {
+            return Err(OpError::bad_input(
+                "username",
+                "this connection is already signed in to Tidsreg as the user (OAuth): do not call `login`; call the operation you need",
+            ));
+        }
+        self.sign_in(caller, input).await
+    }
+
+    /// The same login for a new OAuth grant, from the sign-in page: its Tidsreg session is
+    /// kept under the grant's own identity.
+    pub async fn sign_in_grant(
+        &self,
+        grant: &CallerId,
+        input: LoginInput,
+    ) -> Result<LoginOutput, OpError> {
+        debug_assert!(grant.is_oauth(), "only OAuth grants sign in here");
+        self.sign_in(grant, input).await
+    }
+
+    async fn sign_in(&self, caller: &CallerId, input: LoginInput) -> Result<LoginOutput, OpError> {
         let username = params::required("username", input.username.as_deref())?.to_owned();
         let password = input.password.unwrap_or_default();
         params::required(

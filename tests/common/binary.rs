@@ -23,6 +23,8 @@ impl Drop for Served {
 /// Settings a developer's shell may carry that would change what a test sees.
 pub const HERMETIC: &[&str] = &[
     "TIDSREG_GPT_API_KEY",
+    "TIDSREG_GPT_OAUTH_CLIENT_ID",
+    "TIDSREG_GPT_OAUTH_CLIENT_SECRET",
     "TIDSREG_GPT_CONFIG",
     "TIDSREG_GPT_HOST",
     "TIDSREG_GPT_PUBLIC_URL",

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod oauth;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +16,11 @@ use url::Url;
 use tidsreg_gpt::api::limits::RateLimits;
 use tidsreg_gpt::api::{self, AppState, LiveSchema};
 use tidsreg_gpt::auth::ApiKeys;
-use tidsreg_gpt::config_file::ApiKey;
+use tidsreg_gpt::config_file::{ApiKey, OAuthClient};
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeControls, FakeUpstream};
+use tidsreg_gpt::oauth::{OAuth, OAuthSettings};
 use tidsreg_gpt::ops::Ops;
+use tidsreg_gpt::public_url::PublicUrl;
 use tidsreg_gpt::secret::Secret;
 use tidsreg_gpt::sessions::SessionStore;
 use tidsreg_gpt::tidsreg::Tidsreg;
@@ -26,6 +29,12 @@ use tidsreg_gpt::tidsreg::Tidsreg;
 pub const KEY_A: &str = "tgpt_test-key-a-0123456789abcdefghijklmnopqrstuv";
 /// A second key: another person, with another Tidsreg session.
 pub const KEY_B: &str = "tgpt_test-key-b-0123456789abcdefghijklmnopqrstuv";
+/// The static OAuth client of every test server.
+pub const STATIC_CLIENT_ID: &str = "tidsreg-gpt-test";
+/// Its secret.
+pub const STATIC_CLIENT_SECRET: &str = "tgpt_cs_test-secret-0123456789abcdefghijklmnop";
+/// The one redirect URI the static client may use in tests.
+pub const STATIC_REDIRECT_URI: &str = "https://chatgpt.example/aip/g-test/oauth/callback";
 
 /// A running API server and the fake upstream behind it.
 pub struct TestServer {
@@ -42,77 +51,99 @@ impl Drop for TestServer {
     }
 }
 
-/// Starts the fake upstream and the API server with the default upstream time-out.
+/// How a test server is set up; [`Setup::default`] is what `serve` does.
+pub struct Setup {
+    pub timeout: Duration,
+    pub cache_ttl: Duration,
+    pub limits: RateLimits,
+    pub access_ttl: Duration,
+    pub adjust: Box<dyn FnOnce(Ops) -> Ops>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            timeout: tidsreg_gpt::tidsreg::REQUEST_TIMEOUT,
+            cache_ttl: tidsreg_gpt::cache::DEFAULT_TTL,
+            limits: RateLimits::default(),
+            access_ttl: tidsreg_gpt::oauth::ACCESS_TOKEN_TTL,
+            adjust: Box::new(|ops| ops),
+        }
+    }
+}
+
+/// Starts the fake upstream and the API server as `serve` would.
 pub async fn start() -> TestServer {
-    start_with_timeout(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT).await
+    start_setup(Setup::default()).await
 }
 
 /// Same, with a short upstream time-out for time-out tests.
 pub async fn start_with_timeout(timeout: Duration) -> TestServer {
-    start_configured(
+    start_setup(Setup {
         timeout,
-        tidsreg_gpt::cache::DEFAULT_TTL,
-        RateLimits::default(),
-    )
+        ..Setup::default()
+    })
     .await
 }
 
 /// Same, with the lookup cache's time-to-live (zero: off).
-pub async fn start_with_cache(ttl: Duration) -> TestServer {
-    start_configured(
-        tidsreg_gpt::tidsreg::REQUEST_TIMEOUT,
-        ttl,
-        RateLimits::default(),
-    )
+pub async fn start_with_cache(cache_ttl: Duration) -> TestServer {
+    start_setup(Setup {
+        cache_ttl,
+        ..Setup::default()
+    })
     .await
 }
 
 /// Same, with these rate limits.
 pub async fn start_with_limits(limits: RateLimits) -> TestServer {
-    let timeout = tidsreg_gpt::tidsreg::REQUEST_TIMEOUT;
-    start_configured(timeout, tidsreg_gpt::cache::DEFAULT_TTL, limits).await
-}
-
-/// Same, with the operations adjusted (stored credentials, say).
-pub async fn start_with_ops(adjust: impl FnOnce(Ops) -> Ops) -> TestServer {
-    let timeout = tidsreg_gpt::tidsreg::REQUEST_TIMEOUT;
-    start_adjusted(
-        timeout,
-        tidsreg_gpt::cache::DEFAULT_TTL,
-        RateLimits::default(),
-        adjust,
-    )
+    start_setup(Setup {
+        limits,
+        ..Setup::default()
+    })
     .await
 }
 
-async fn start_configured(
-    timeout: Duration,
-    cache_ttl: Duration,
-    limits: RateLimits,
-) -> TestServer {
-    start_adjusted(timeout, cache_ttl, limits, |ops| ops).await
+/// Same, with the operations adjusted (stored credentials, say).
+pub async fn start_with_ops(adjust: impl FnOnce(Ops) -> Ops + 'static) -> TestServer {
+    start_setup(Setup {
+        adjust: Box::new(adjust),
+        ..Setup::default()
+    })
+    .await
 }
 
-async fn start_adjusted(
-    timeout: Duration,
-    cache_ttl: Duration,
-    limits: RateLimits,
-    adjust: impl FnOnce(Ops) -> Ops,
-) -> TestServer {
+/// Same, with OAuth access tokens that live only `access_ttl` (expiry tests).
+pub async fn start_with(timeout: Duration, access_ttl: Duration) -> TestServer {
+    start_setup(Setup {
+        timeout,
+        access_ttl,
+        ..Setup::default()
+    })
+    .await
+}
+
+/// Starts a server set up as `setup` says.
+pub async fn start_setup(setup: Setup) -> TestServer {
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let controls = fake.controls();
     let upstream = Url::parse(&fake.url()).unwrap();
     let keys = vec![key("a", KEY_A), key("b", KEY_B)];
-    let ops = Ops::new(
-        Tidsreg::with_timeout(upstream, timeout).unwrap(),
-        Arc::new(SessionStore::default()),
-    )
-    .with_cache_ttl(cache_ttl);
-    let ops = adjust(ops);
-    let schema = LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap());
-    let state = AppState::new(ops, ApiKeys::new(keys), schema).with_rate_limits(limits);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let sessions = Arc::new(SessionStore::default());
+    let mut oauth = OAuthSettings::new(Some(OAuthClient {
+        id: STATIC_CLIENT_ID.into(),
+        secret: Secret::new(STATIC_CLIENT_SECRET),
+        redirect_uris: vec![STATIC_REDIRECT_URI.into()],
+    }));
+    oauth.access_token_ttl = setup.access_ttl;
+    let tidsreg = Tidsreg::with_timeout(upstream, setup.timeout).unwrap();
+    let ops = (setup.adjust)(Ops::new(tidsreg, sessions.clone()).with_cache_ttl(setup.cache_ttl));
+    let schema = LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap());
+    let oauth = OAuth::new(&oauth, PublicUrl::new(&url), sessions);
+    let state =
+        AppState::new(ops, ApiKeys::new(keys), schema, oauth).with_rate_limits(setup.limits);
     let server = tokio::spawn(async move {
         axum::serve(listener, api::service(state)).await.unwrap();
     });

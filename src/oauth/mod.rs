@@ -1,0 +1,144 @@
+//! The built-in OAuth 2.1 authorization server, so ChatGPT and Claude never see a Tidsreg
+//! password and each person signs in as themselves.
+//!
+//! The flow: a client discovers us ([`metadata`]), registers ([`endpoints::register`]) or
+//! uses the static client from the config file, sends the person to [`authorize`], where
+//! they sign in to Tidsreg on our own page; the server keeps that Tidsreg session for a new
+//! grant and hands the client a code, which [`endpoints::token`] exchanges (PKCE S256) for
+//! an access token and a rotating refresh token ([`grants`]). Access tokens then work as
+//! bearer tokens on `/mcp` and `/api`, as the grant's [`CallerId`].
+
+mod authorize;
+mod clients;
+mod endpoints;
+pub mod error;
+mod grants;
+mod metadata;
+mod page;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::api::AppState;
+use crate::config_file::OAuthClient;
+use crate::public_url::PublicUrl;
+use crate::sessions::{CallerId, Sessions};
+
+pub use grants::CODE_TTL;
+
+/// The one scope: everything the person may do in Tidsreg through us. Requested scopes are
+/// not refused; this is what every token gets.
+pub const SCOPE: &str = "tidsreg";
+/// Access token lifetime: short, since a refresh costs a client one request.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
+/// Where the sign-in page lives.
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// Dynamic client registration.
+pub const REGISTER_PATH: &str = "/oauth/register";
+/// Token revocation.
+pub const REVOKE_PATH: &str = "/oauth/revoke";
+/// Authorization server metadata (RFC 8414).
+pub const AS_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+/// Protected resource metadata (RFC 9728), the document `/mcp`'s 401 points at.
+pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
+
+/// What the OAuth server is configured with.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// The static client (GPT Actions), from the config file.
+    pub static_client: Option<OAuthClient>,
+    /// Access token lifetime ([`ACCESS_TOKEN_TTL`] unless a test shortens it).
+    pub access_token_ttl: Duration,
+}
+
+impl OAuthSettings {
+    /// The defaults, with this static client.
+    pub fn new(static_client: Option<OAuthClient>) -> Self {
+        Self {
+            static_client,
+            access_token_ttl: ACCESS_TOKEN_TTL,
+        }
+    }
+}
+
+/// The authorization server's state, shared by its handlers and the bearer checks.
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    public_url: PublicUrl,
+    clients: clients::Clients,
+    grants: grants::Grants,
+    pending: authorize::PendingRequests,
+}
+
+impl OAuth {
+    /// A server at `public_url` whose grants keep their Tidsreg sessions in `sessions` (the
+    /// same store the operations use).
+    pub fn new(settings: &OAuthSettings, public_url: PublicUrl, sessions: Sessions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                public_url,
+                clients: clients::Clients::new(settings.static_client.as_ref()),
+                grants: grants::Grants::new(sessions, settings.access_token_ttl),
+                pending: authorize::PendingRequests::default(),
+            }),
+        }
+    }
+
+    /// The caller an access token stands for; `None` when unknown, expired or revoked.
+    pub fn identify(&self, access_token: &str) -> Option<CallerId> {
+        self.inner.grants.identify(access_token)
+    }
+
+    /// The public base URL the metadata is built from.
+    pub fn public_url(&self) -> &PublicUrl {
+        &self.inner.public_url
+    }
+
+    /// The value of `WWW-Authenticate` on a 401 from `/mcp` (MCP authorization spec, RFC
+    /// 9728 §5.1); `invalid_token` when a token was presented but is not (or no longer) good.
+    pub fn challenge(&self, token_presented: bool) -> String {
+        let metadata = self.inner.public_url.join(RESOURCE_METADATA_PATH);
+        let error = if token_presented {
+            r#", error="invalid_token", error_description="the access token is unknown, expired or revoked; refresh it or sign in again""#
+        } else {
+            ""
+        };
+        format!(r#"Bearer resource_metadata="{metadata}", scope="{SCOPE}"{error}"#)
+    }
+
+    /// True when an RFC 8707 `resource` names this server (its base URL or a path under it).
+    fn serves_resource(&self, resource: &str) -> bool {
+        let base = self.inner.public_url.get();
+        let resource = resource.trim_end_matches('/');
+        resource == base.as_ref()
+            || resource
+                .strip_prefix(base.as_ref())
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// The OAuth routes, all public (they are how a caller gets a token).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(AS_METADATA_PATH, get(metadata::authorization_server))
+        .route(RESOURCE_METADATA_PATH, get(metadata::protected_resource))
+        .route(
+            &format!("{RESOURCE_METADATA_PATH}{}", crate::mcp::MCP_PATH),
+            get(metadata::protected_resource_mcp),
+        )
+        .route(REGISTER_PATH, post(endpoints::register))
+        .route(AUTHORIZE_PATH, get(authorize::show).post(authorize::submit))
+        .route(TOKEN_PATH, post(endpoints::token))
+        .route(REVOKE_PATH, post(endpoints::revoke))
+}

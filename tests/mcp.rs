@@ -1,0 +1,255 @@
+//! `/mcp` driven by a real MCP client (the official Rust SDK's streamable HTTP client), over
+//! real HTTP, against the fake upstream: handshake, tool list and annotations, every tool,
+//! errors as tool errors naming the field, and callers kept apart.
+
+mod common;
+
+use common::oauth::sign_in;
+use common::{KEY_A, KEY_B, TestServer, start};
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
+
+type Client = RunningService<RoleClient, ()>;
+
+/// Tools that only read, and so must say so.
+const READ_ONLY: &[&str] = &[
+    "list_customers",
+    "list_projects",
+    "list_phases",
+    "list_activities",
+    "list_kinds",
+];
+
+/// An MCP client connected to `/mcp` with `token` as its bearer.
+async fn connect(server: &TestServer, token: &str) -> Client {
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.url))
+        .auth_header(token.to_string());
+    let transport = StreamableHttpClientTransport::from_config(config);
+    ().serve(transport).await.expect("MCP handshake")
+}
+
+async fn call(client: &Client, tool: &str, arguments: Value) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
+        .await
+        .unwrap_or_else(|e| panic!("{tool} failed at the protocol level: {e}"))
+}
+
+/// The text of a tool result.
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A successful tool result's JSON.
+fn ok_json(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "tool error: {}", text(result));
+    serde_json::from_str(&text(result)).unwrap()
+}
+
+/// A tool error's words.
+fn error_text(result: &CallToolResult) -> String {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected a tool error: {}",
+        text(result)
+    );
+    text(result)
+}
+
+fn id_named(list: &Value, name: &str) -> u64 {
+    common::id_of(list, name)
+}
+
+fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
+    tools
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no tool {name}"))
+}
+
+#[tokio::test]
+async fn handshake_gives_instructions_and_tools_say_what_they_do() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    let info = client.peer_info().expect("server info after the handshake");
+    let instructions = info.instructions.clone().unwrap_or_default();
+    assert!(instructions.contains("list_customers"), "{instructions}");
+    assert!(instructions.contains("YYYY-MM-DD"), "{instructions}");
+
+    let tools = client.list_all_tools().await.unwrap();
+    for name in READ_ONLY {
+        let annotations = tool(&tools, name).annotations.clone().expect("annotations");
+        assert_eq!(annotations.read_only_hint, Some(true), "{name}");
+        assert!(tool(&tools, name).description.is_some(), "{name}");
+    }
+    let login = tool(&tools, "login").annotations.clone().unwrap();
+    assert_eq!(login.read_only_hint, Some(false));
+    assert_eq!(login.destructive_hint, Some(false));
+    // Ids are integers and dates strings in the input schemas.
+    let projects = serde_json::to_value(&tool(&tools, "list_projects").input_schema).unwrap();
+    assert_eq!(
+        projects["properties"]["customerId"]["type"], "integer",
+        "{projects}"
+    );
+    assert_eq!(
+        projects["properties"]["date"]["type"], "string",
+        "{projects}"
+    );
+    assert_eq!(projects["required"], json!(["customerId"]), "{projects}");
+}
+
+#[tokio::test]
+async fn every_tool_answers_from_the_fake_upstream_after_login() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    let before = call(&client, "list_customers", json!({})).await;
+    assert!(error_text(&before).contains("call `login`"));
+
+    let login = call(
+        &client,
+        "login",
+        json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+    )
+    .await;
+    assert_eq!(ok_json(&login)["signedIn"], true);
+
+    let customers =
+        ok_json(&call(&client, "list_customers", json!({ "date": "2026-03-02" })).await);
+    let money = id_named(&customers, "&Money ApS");
+    let projects = ok_json(
+        &call(
+            &client,
+            "list_projects",
+            json!({ "customerId": money, "date": "2026-03-02" }),
+        )
+        .await,
+    );
+    let project = projects[0].clone();
+    let phases = ok_json(
+        &call(
+            &client,
+            "list_phases",
+            json!({ "projectId": project["id"] }),
+        )
+        .await,
+    );
+    let activities = ok_json(
+        &call(
+            &client,
+            "list_activities",
+            json!({ "phaseId": phases[0]["id"] }),
+        )
+        .await,
+    );
+    let kinds = ok_json(
+        &call(
+            &client,
+            "list_kinds",
+            json!({ "projectName": project["name"], "activityName": activities[0]["name"] }),
+        )
+        .await,
+    );
+    assert_eq!(id_named(&kinds, "Billable"), 13);
+
+    // The same answer as the REST API gives for the same caller.
+    let (_, rest) = server
+        .get(Some(KEY_A), "/api/customers?date=2026-03-02")
+        .await;
+    assert_eq!(customers, rest);
+}
+
+#[tokio::test]
+async fn bad_arguments_are_tool_errors_naming_the_field() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    call(
+        &client,
+        "login",
+        json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+    )
+    .await;
+    let cases = [
+        ("list_projects", json!({}), "customerId"),
+        (
+            "list_projects",
+            json!({ "customerId": "abc" }),
+            "customerId",
+        ),
+        ("list_projects", json!({ "customerId": 0 }), "customerId"),
+        ("list_phases", json!({ "projectId": -3 }), "projectId"),
+        ("list_activities", json!({ "phaseId": 1.5 }), "phaseId"),
+        ("list_customers", json!({ "date": "2026-02-30" }), "date"),
+        ("list_customers", json!({ "date": 20260301 }), "date"),
+        ("list_kinds", json!({ "projectName": "X" }), "activityName"),
+        ("login", json!({ "username": "demo" }), "password"),
+    ];
+    for (tool, arguments, field) in cases {
+        let message = error_text(&call(&client, tool, arguments.clone()).await);
+        assert!(
+            message.contains(&format!("`{field}`")),
+            "{tool} {arguments}: {message}"
+        );
+    }
+    let wrong = call(
+        &client,
+        "login",
+        json!({ "username": "demo", "password": "nope" }),
+    )
+    .await;
+    assert!(error_text(&wrong).contains("username or password"));
+}
+
+#[tokio::test]
+async fn one_caller_never_sees_anothers_session() {
+    let server = start().await;
+    let a = connect(&server, KEY_A).await;
+    let b = connect(&server, KEY_B).await;
+    call(
+        &a,
+        "login",
+        json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+    )
+    .await;
+    ok_json(&call(&a, "list_customers", json!({})).await);
+    let message = error_text(&call(&b, "list_customers", json!({})).await);
+    assert!(message.contains("not signed in"), "{message}");
+
+    // An OAuth caller has its own session too, and is not offered `login`.
+    let (_, tokens) = sign_in(&server, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let anna = connect(&server, &tokens.access).await;
+    let tools = anna.list_all_tools().await.unwrap();
+    assert!(tools.iter().all(|t| t.name != "login"), "{tools:?}");
+    ok_json(&call(&anna, "list_customers", json!({})).await);
+    let refused = call(
+        &anna,
+        "login",
+        json!({ "username": "demo", "password": "demo" }),
+    )
+    .await;
+    assert!(error_text(&refused).contains("already signed in"));
+    // B is still nobody.
+    assert!(error_text(&call(&b, "list_customers", json!({})).await).contains("not signed in"));
+}
+
+#[tokio::test]
+async fn without_a_valid_token_the_handshake_is_refused() {
+    let server = start().await;
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.url))
+        .auth_header("tgpt_at_not-a-token".to_string());
+    let transport = StreamableHttpClientTransport::from_config(config);
+    assert!(().serve(transport).await.is_err());
+}

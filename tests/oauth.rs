@@ -1,0 +1,528 @@
+//! The built-in OAuth server, end to end over real HTTP against the fake upstream: discovery,
+//! registration, the sign-in page with PKCE, code exchange, tokens on `/mcp` and `/api`,
+//! refresh with rotation, revocation, and every refusal the RFCs ask for.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::oauth::{
+    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, register,
+    request_id, sign_in, submit, token_request, tokens,
+};
+use common::{
+    STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
+    start_with,
+};
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, WWW_AUTHENTICATE};
+use serde_json::{Value, json};
+use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
+
+/// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
+async fn mcp_status(server: &TestServer, token: &str) -> (StatusCode, Option<String>) {
+    let response = oauth::http()
+        .post(format!("{}/mcp", server.url))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
+    let challenge = response
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_string());
+    (response.status(), challenge)
+}
+
+/// `GET /api/customers` with `token`.
+async fn api_status(server: &TestServer, token: &str) -> (StatusCode, Value) {
+    server.get(Some(token), "/api/customers").await
+}
+
+/// Asserts an RFC 6749 error body with `code`.
+fn assert_oauth_error(status: StatusCode, body: &Value, code: &str) {
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["error_description"].as_str().unwrap().len() > 10,
+        "{body}"
+    );
+}
+
+fn assert_challenge(server: &TestServer, challenge: Option<String>) {
+    let challenge = challenge.expect("a WWW-Authenticate header");
+    let metadata = format!(
+        r#"resource_metadata="{}/.well-known/oauth-protected-resource""#,
+        server.url
+    );
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    assert!(challenge.contains(&metadata), "{challenge}");
+}
+
+#[tokio::test]
+async fn discovery_documents_point_at_this_server() {
+    let server = start().await;
+    let (status, auth) = server
+        .get(None, "/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let base = &server.url;
+    assert_eq!(auth["issuer"], base.as_str());
+    assert_eq!(
+        auth["authorization_endpoint"],
+        format!("{base}/oauth/authorize")
+    );
+    assert_eq!(auth["token_endpoint"], format!("{base}/oauth/token"));
+    assert_eq!(
+        auth["registration_endpoint"],
+        format!("{base}/oauth/register")
+    );
+    assert_eq!(auth["revocation_endpoint"], format!("{base}/oauth/revoke"));
+    assert_eq!(auth["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(auth["response_types_supported"], json!(["code"]));
+
+    let (_, resource) = server
+        .get(None, "/.well-known/oauth-protected-resource")
+        .await;
+    assert_eq!(resource["resource"], base.as_str());
+    assert_eq!(resource["authorization_servers"], json!([base]));
+    let (_, mcp) = server
+        .get(None, "/.well-known/oauth-protected-resource/mcp")
+        .await;
+    assert_eq!(mcp["resource"], format!("{base}/mcp"));
+
+    // No token at all: 401 pointing at the resource metadata.
+    let response = oauth::http()
+        .post(format!("{base}/mcp"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let challenge = response.headers().get(WWW_AUTHENTICATE).cloned();
+    let (status, body) = into_json(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "unauthorized", "{body}");
+    assert_challenge(&server, challenge.map(|v| v.to_str().unwrap().to_string()));
+}
+
+#[tokio::test]
+async fn the_whole_dance_then_refresh_rotates() {
+    let server = start().await;
+    let client = register(&server).await;
+    assert!(client.secret.is_none(), "asked for a public client");
+    let pkce = pkce();
+    let url = authorize_url(&server, &client, &pkce.challenge, "xyz-state");
+    let response = oauth::http().get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Test &lt;MCP&gt; client"),
+        "the client name, escaped: {html}"
+    );
+    assert!(!html.contains("<MCP>"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resources"
+    );
+
+    let response = submit(&server, &request_id(&html), DEMO_USERNAME, DEMO_PASSWORD).await;
+    let code = code_from(&response, &client, "xyz-state");
+    let (status, body) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["scope"], "tidsreg");
+    let first = tokens(&body);
+
+    assert_eq!(mcp_status(&server, &first.access).await.0, StatusCode::OK);
+    let (status, customers) = api_status(&server, &first.access).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "signed in through the page: {customers}"
+    );
+
+    let (status, body) = token_request(
+        &server,
+        &client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first.refresh),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second = tokens(&body);
+    assert_ne!(second.access, first.access);
+    assert_ne!(second.refresh, first.refresh);
+    assert_eq!(api_status(&server, &second.access).await.0, StatusCode::OK);
+
+    // The old refresh token is spent; presenting it again means it leaked, so the whole
+    // grant goes (RFC 9700 §4.14.2), the new tokens with it.
+    let (status, body) = token_request(
+        &server,
+        &client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first.refresh),
+        ],
+    )
+    .await;
+    assert_oauth_error(status, &body, "invalid_grant");
+    let (status, challenge) = mcp_status(&server, &second.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_challenge(&server, challenge);
+}
+
+#[tokio::test]
+async fn revoking_ends_the_grant_and_its_tidsreg_session() {
+    let server = start().await;
+    let (client, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(mcp_status(&server, &tokens.access).await.0, StatusCode::OK);
+    let response = oauth::http()
+        .post(format!("{}/oauth/revoke", server.url))
+        .form(&[
+            ("token", tokens.refresh.as_str()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", &client.id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, challenge) = mcp_status(&server, &tokens.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let challenge = challenge.unwrap();
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
+    assert_eq!(
+        api_status(&server, &tokens.access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Unknown tokens are fine to revoke (RFC 7009 §2.2).
+    let response = oauth::http()
+        .post(format!("{}/oauth/revoke", server.url))
+        .form(&[("token", "whatever"), ("client_id", client.id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_wrong_pkce_verifier_is_refused_and_spends_the_code() {
+    let server = start().await;
+    let client = register(&server).await;
+    let (code, pkce) = code_for(&server, &client, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let wrong = oauth::pkce().verifier;
+    let (status, body) = exchange(&server, &client, &code, &wrong).await;
+    assert_oauth_error(status, &body, "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("code_verifier")
+    );
+    let (status, body) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_oauth_error(status, &body, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_revokes_its_tokens() {
+    let server = start().await;
+    let client = register(&server).await;
+    let (code, pkce) = code_for(&server, &client, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let (status, body) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = tokens(&body);
+    let (status, body) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_oauth_error(status, &body, "invalid_grant");
+    assert_eq!(
+        mcp_status(&server, &first.access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn redirect_uris_must_match_exactly() {
+    let server = start().await;
+    let client = register(&server).await;
+    // At the authorization request: a page, never a redirect to the unknown URI.
+    let other = Client {
+        redirect_uri: "http://127.0.0.1:9/callback/evil".into(),
+        ..client.clone()
+    };
+    let response = oauth::http()
+        .get(authorize_url(&server, &other, &pkce().challenge, "s"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get(LOCATION).is_none());
+    assert!(response.text().await.unwrap().contains("redirect URI"));
+    // At the exchange: the code is refused for another URI.
+    let (code, pkce) = code_for(&server, &client, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let (status, body) = exchange(&server, &other, &code, &pkce.verifier).await;
+    assert_oauth_error(status, &body, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_page_again_with_the_username_and_no_code() {
+    let server = start().await;
+    let client = register(&server).await;
+    let pkce = pkce();
+    let (_, html) = open_page(&authorize_url(&server, &client, &pkce.challenge, "s1")).await;
+    let request = request_id(&html);
+    let response = submit(&server, &request, "demo\"<b>", "wrong").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(LOCATION).is_none());
+    let html = response.text().await.unwrap();
+    assert!(html.contains("did not accept"), "{html}");
+    assert!(
+        html.contains(r#"value="demo&quot;&lt;b&gt;""#),
+        "username kept, escaped: {html}"
+    );
+    // The same sign-in then succeeds with the right password.
+    let response = submit(&server, &request, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let code = code_from(&response, &client, "s1");
+    let (status, _) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK);
+    // And a used sign-in page cannot be submitted again.
+    let again = submit(&server, &request, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_and_expired_tokens_get_401_with_the_challenge() {
+    // Long enough that a loaded CI machine still uses the token before it expires.
+    let ttl = Duration::from_secs(2);
+    let server = start_with(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT, ttl).await;
+    let (status, challenge) = mcp_status(&server, "tgpt_at_unknown").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_challenge(&server, challenge);
+
+    let (client, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(mcp_status(&server, &tokens.access).await.0, StatusCode::OK);
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    let (status, challenge) = mcp_status(&server, &tokens.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.unwrap().contains("invalid_token"));
+    let (status, body) = api_status(&server, &tokens.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The refresh token still works: that is what it is for.
+    let (status, body) = token_request(
+        &server,
+        &client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &tokens.refresh),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn the_static_client_authenticates_with_its_secret() {
+    let server = start().await;
+    let client = Client {
+        id: STATIC_CLIENT_ID.into(),
+        secret: None,
+        redirect_uri: STATIC_REDIRECT_URI.into(),
+    };
+    // GPT Actions may not send PKCE; a confidential client may skip it.
+    let url = format!(
+        "{}/oauth/authorize?response_type=code&client_id={STATIC_CLIENT_ID}&redirect_uri={}&state=g1&scope=tidsreg",
+        server.url,
+        url::form_urlencoded::byte_serialize(STATIC_REDIRECT_URI.as_bytes()).collect::<String>()
+    );
+    let (status, html) = open_page(&url).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let response = submit(&server, &request_id(&html), ANNA_USERNAME, ANNA_PASSWORD).await;
+    let code = code_from(&response, &client, "g1");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", STATIC_REDIRECT_URI),
+    ];
+    // Without the secret: invalid_client, 401.
+    let (status, body) = token_request(&server, &client, &form).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_oauth_error(status, &body, "invalid_client");
+    // With HTTP Basic, as GPT Actions can send it.
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{STATIC_CLIENT_ID}:{STATIC_CLIENT_SECRET}"));
+    let response = oauth::http()
+        .post(format!("{}/oauth/token", server.url))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = into_json(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        api_status(&server, body["access_token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn refusals_follow_rfc_6749() {
+    let server = start().await;
+    let client = register(&server).await;
+    // A public client without PKCE is sent back with an error and its state.
+    let url = format!(
+        "{}/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&state=s9",
+        server.url,
+        client.id,
+        url::form_urlencoded::byte_serialize(client.redirect_uri.as_bytes()).collect::<String>()
+    );
+    let response = oauth::http().get(&url).send().await.unwrap();
+    let location = response.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(location.contains("error=invalid_request"), "{location}");
+    assert!(location.contains("state=s9"), "{location}");
+    // An unknown client gets a page, not a redirect.
+    let response = oauth::http()
+        .get(format!(
+            "{}/oauth/authorize?client_id=nobody&response_type=code",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, body) = token_request(&server, &client, &[("grant_type", "password")]).await;
+    assert_oauth_error(status, &body, "unsupported_grant_type");
+    let (status, body) = token_request(
+        &server,
+        &client,
+        &[("grant_type", "authorization_code"), ("code", "nope")],
+    )
+    .await;
+    assert_oauth_error(status, &body, "invalid_grant");
+    let response = oauth::http()
+        .post(format!("{}/oauth/register", server.url))
+        .json(&json!({ "redirect_uris": ["http://evil.example/cb"] }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = into_json(response).await;
+    assert_oauth_error(status, &body, "invalid_redirect_uri");
+}
+
+#[tokio::test]
+async fn signing_in_again_revokes_the_older_grant_and_people_stay_apart() {
+    let server = start().await;
+    let client = register(&server).await;
+    let (code, pkce) = code_for(&server, &client, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let old = tokens(&exchange(&server, &client, &code, &pkce.verifier).await.1);
+    let (code, pkce) = code_for(&server, &client, DEMO_USERNAME, DEMO_PASSWORD).await;
+    let new = tokens(&exchange(&server, &client, &code, &pkce.verifier).await.1);
+    assert_eq!(
+        api_status(&server, &old.access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(api_status(&server, &new.access).await.0, StatusCode::OK);
+    // Another person through the same client keeps their own grant.
+    let (code, pkce) = code_for(&server, &client, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let anna = tokens(&exchange(&server, &client, &code, &pkce.verifier).await.1);
+    assert_eq!(api_status(&server, &anna.access).await.0, StatusCode::OK);
+    assert_eq!(api_status(&server, &new.access).await.0, StatusCode::OK);
+    // A refresh token works only for the client it was issued to.
+    let other = register(&server).await;
+    let (status, body) = token_request(
+        &server,
+        &other,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &anna.refresh),
+        ],
+    )
+    .await;
+    assert_oauth_error(status, &body, "invalid_grant");
+}
+
+#[tokio::test]
+async fn an_ended_tidsreg_session_ends_the_grant() {
+    let server = start().await;
+    let (_, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
+    server.controls.expire_sessions();
+    let (status, body) = api_status(&server, &tokens.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "tidsreg_session_expired");
+    // From now on the token itself is refused, so MCP clients sign the person in again.
+    let (status, challenge) = mcp_status(&server, &tokens.access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.unwrap().contains("invalid_token"));
+}
+
+#[test]
+fn serve_prints_the_mcp_url_and_the_static_client_it_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let served = common::binary::serve(home.path(), &["--demo", "--port", "0"], &[]);
+    let screen = &served.screen;
+    let base = common::binary::local_url(screen);
+    for expected in [
+        format!("{base}/mcp"),
+        "Add custom MCP server".to_string(),
+        "Add custom connector".to_string(),
+        format!("{base}/oauth/authorize"),
+        format!("{base}/oauth/token"),
+        "Scope              tidsreg".to_string(),
+    ] {
+        assert!(screen.contains(&expected), "missing {expected}: {screen}");
+    }
+    let config = std::fs::read_to_string(home.path().join("tidsreg-gpt/config.toml")).unwrap();
+    let stored: toml::Value = toml::from_str(&config).unwrap();
+    let client = &stored["oauth_client"];
+    assert!(screen.contains(client["id"].as_str().unwrap()), "{screen}");
+    assert!(
+        screen.contains(client["secret"].as_str().unwrap()),
+        "{screen}"
+    );
+    // The real binary's /mcp challenge names its own metadata.
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{base}/mcp"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(
+        challenge.contains(&format!("{base}/.well-known/oauth-protected-resource")),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn an_oauth_caller_cannot_swap_its_person_through_login() {
+    let server = start().await;
+    let (_, tokens) = sign_in(&server, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let (status, body) = server
+        .post_json(
+            Some(&tokens.access),
+            "/api/login",
+            json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already signed in")
+    );
+    assert_eq!(api_status(&server, &tokens.access).await.0, StatusCode::OK);
+}
