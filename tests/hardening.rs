@@ -252,3 +252,33 @@ fn logs_hold_one_line_per_request_and_no_secret() {
         .expect("the 401 is logged");
     assert_eq!(wrong["fields"]["caller"], "-");
 }
+
+#[tokio::test]
+async fn guessing_passwords_on_the_sign_in_page_is_limited_too() {
+    let server = start().await;
+    let mut statuses = Vec::new();
+    for attempt in 0..=tidsreg_gpt::api::limits::DEFAULT_LOGINS_PER_MINUTE {
+        let response = server
+            .request(Method::POST, "/oauth/authorize")
+            .form(&[
+                ("request", "unknown"),
+                ("username", "demo"),
+                ("password", &format!("guess-{attempt}")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|s| *s != StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}

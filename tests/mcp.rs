@@ -23,6 +23,10 @@ const READ_ONLY: &[&str] = &[
     "list_phases",
     "list_activities",
     "list_kinds",
+    "get_hours",
+    "get_week",
+    "search",
+    "get_report",
 ];
 
 /// An MCP client connected to `/mcp` with `token` as its bearer.
@@ -170,6 +174,61 @@ async fn every_tool_answers_from_the_fake_upstream_after_login() {
         .get(Some(KEY_A), "/api/customers?date=2026-03-02")
         .await;
     assert_eq!(customers, rest);
+}
+
+#[tokio::test]
+async fn search_booking_hours_and_reports_work_as_over_rest() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    call(
+        &client,
+        "login",
+        json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD }),
+    )
+    .await;
+
+    let hits = ok_json(&call(&client, "search", json!({ "q": "aeroe udvikling" })).await);
+    let top = &hits[0];
+    assert_eq!(top["activity"]["name"], "Udvikling", "{hits}");
+    let booking = json!({
+        "date": "2026-03-03", "hours": 2.5,
+        "activityId": top["activity"]["id"], "kindId": 13, "note": "via MCP"
+    });
+    let booked = ok_json(&call(&client, "register_hours", booking.clone()).await);
+    assert_eq!(booked["replayed"], false);
+    assert_eq!(booked["day"]["total"], 2.5);
+    let again = ok_json(&call(&client, "register_hours", booking).await);
+    assert_eq!(again["replayed"], true, "a retry books nothing");
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 1);
+
+    let week = ok_json(&call(&client, "get_hours", json!({ "date": "2026-03-05" })).await);
+    let (_, rest_week) = server.get(Some(KEY_A), "/api/hours?date=2026-03-05").await;
+    assert_eq!(week, rest_week);
+    let bounds = ok_json(&call(&client, "get_week", json!({ "year": 2026, "week": 10 })).await);
+    assert_eq!(bounds["start"], "2026-03-02");
+    let report = ok_json(
+        &call(
+            &client,
+            "get_report",
+            json!({ "from": "2026-03-01", "to": "2026-03-31" }),
+        )
+        .await,
+    );
+    assert_eq!(report["total"], 2.5);
+    let bad = call(
+        &client,
+        "register_hours",
+        json!({ "date": "2026-03-03", "hours": 25, "activityId": 4201, "kindId": 13 }),
+    )
+    .await;
+    assert!(error_text(&bad).contains("`hours`"));
+    let tools = client.list_all_tools().await.unwrap();
+    let register = tool(&tools, "register_hours").annotations.clone().unwrap();
+    assert_eq!(
+        register.read_only_hint,
+        Some(false),
+        "booking is marked as writing"
+    );
 }
 
 #[tokio::test]

@@ -142,7 +142,7 @@ pub fn app(state: AppState) -> Router {
     let mcp = crate::mcp::router(&state);
     public
         .merge(protected)
-        .merge(crate::oauth::router())
+        .merge(crate::oauth::router(&state))
         .merge(mcp)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)

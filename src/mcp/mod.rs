@@ -7,6 +7,7 @@
 //! identity into another's request.
 
 mod auth;
+mod hours_tools;
 mod tools;
 
 use std::sync::Arc;
@@ -49,13 +50,13 @@ impl McpServer {
     pub fn new(ops: Ops) -> Self {
         Self {
             ops,
-            tools: Self::tool_router(),
+            tools: Self::tool_router() + Self::hours_router(),
         }
     }
 
     /// Every tool, whoever asks (tests and docs).
     pub fn all_tools() -> Vec<Tool> {
-        Self::tool_router().list_all()
+        (Self::tool_router() + Self::hours_router()).list_all()
     }
 }
 

@@ -83,7 +83,7 @@ pub struct KindsArgs {
     activity_name: Option<Value>,
 }
 
-type ToolAnswer = Result<CallToolResult, ErrorData>;
+pub(super) type ToolAnswer = Result<CallToolResult, ErrorData>;
 
 #[tool_router(vis = "pub(super)")]
 impl McpServer {
@@ -264,7 +264,7 @@ fn list_input(parent_id: Option<Value>, day: DateArgs) -> ListInput {
 
 /// A JSON argument as the text the operation parses: strings as they are, numbers and
 /// anything else as JSON, so the operation names the field and shows what it got.
-fn text(value: Option<Value>) -> Option<String> {
+pub(super) fn text(value: Option<Value>) -> Option<String> {
     match value? {
         Value::Null => None,
         Value::String(s) => Some(s),

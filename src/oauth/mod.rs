@@ -128,8 +128,9 @@ impl OAuth {
     }
 }
 
-/// The OAuth routes, all public (they are how a caller gets a token).
-pub fn router() -> Router<AppState> {
+/// The OAuth routes, all public (they are how a caller gets a token), each within the
+/// client address's rate limit; the sign-in form within the strict login budget.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(AS_METADATA_PATH, get(metadata::authorization_server))
         .route(RESOURCE_METADATA_PATH, get(metadata::protected_resource))
@@ -141,4 +142,22 @@ pub fn router() -> Router<AppState> {
         .route(AUTHORIZE_PATH, get(authorize::show).post(authorize::submit))
         .route(TOKEN_PATH, post(endpoints::token))
         .route(REVOKE_PATH, post(endpoints::revoke))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_by_address,
+        ))
+}
+
+/// Password guessing through the sign-in page counts against the same budget as
+/// `/api/login`; everything else here against the address's general budget.
+async fn limit_by_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, crate::api::error::ApiError> {
+    let login =
+        request.method() == axum::http::Method::POST && request.uri().path() == AUTHORIZE_PATH;
+    let address = crate::api::limits::client_address(&request);
+    state.limits.check_address(address, login)?;
+    Ok(next.run(request).await)
 }
