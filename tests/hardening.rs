@@ -165,7 +165,7 @@ fn logs_hold_one_line_per_request_and_no_secret() {
     for name in HERMETIC {
         command.env_remove(name);
     }
-    let mut child = command
+    let child = command
         .args([
             "--log-format",
             "json",
@@ -182,14 +182,23 @@ fn logs_hold_one_line_per_request_and_no_secret() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Killed even when an assertion fails, so no server outlives the test.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = KillOnDrop(child);
     // Drain the logs as they come, or a full pipe would block the server.
-    let mut stderr = child.stderr.take().unwrap();
+    let mut stderr = child.0.stderr.take().unwrap();
     let drain = std::thread::spawn(move || {
         let mut logs = String::new();
         stderr.read_to_string(&mut logs).unwrap();
         logs
     });
-    let mut stdout = child.stdout.take().unwrap();
+    let mut stdout = child.0.stdout.take().unwrap();
     let mut screen = String::new();
     let mut buf = [0u8; 4096];
     while !screen.contains(tidsreg_gpt::serve::READY_LINE) {
@@ -217,8 +226,7 @@ fn logs_hold_one_line_per_request_and_no_secret() {
         .bearer_auth("tgpt_wrong-key-also-secret")
         .send()
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     let logs = drain.join().unwrap();
 
     for secret in [
