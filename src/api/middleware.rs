@@ -49,8 +49,9 @@ pub async fn check_uri(request: Request, next: Next) -> Response {
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
     if length > MAX_URI_BYTES {
+        // 400, not 414: every operation documents 400, and the words say what is wrong.
         return ApiError::Transport {
-            status: StatusCode::URI_TOO_LONG,
+            status: StatusCode::BAD_REQUEST,
             code: "bad_request",
             message: format!(
                 "the path and query are {length} bytes; at most {MAX_URI_BYTES} are accepted"
