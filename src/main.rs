@@ -17,7 +17,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    init_logging(cli.log_level.as_deref(), cli.log_format);
+    // Held until `main` returns, so the log lines still queued are written before exit.
+    let _log_writer = init_logging(cli.log_level.as_deref(), cli.log_format);
     match try_main(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -119,8 +120,13 @@ const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "reqwest::cookie", "hy
 const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 
 /// Logs go to standard error, so standard output stays clean for the screen and for
-/// `schema` piped into a file.
-fn init_logging(level: Option<&str>, format: LogFormat) {
+/// `schema` piped into a file. A writer thread does the writing: one line per request
+/// written by the request's own thread cost a system call each (a fifth of a cached lookup
+/// in the bench/RESULTS.md profile). Lines are never dropped; a full queue waits.
+fn init_logging(
+    level: Option<&str>,
+    format: LogFormat,
+) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = match level {
         Some(level) => EnvFilter::new(level),
         None => {
@@ -132,11 +138,15 @@ fn init_logging(level: Option<&str>, format: LogFormat) {
     let filter = SECRET_LOGGING_TARGETS.iter().fold(filter, |f, target| {
         f.add_directive(format!("{target}=warn").parse().expect("static directive"))
     });
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }

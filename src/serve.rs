@@ -66,8 +66,7 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     };
     let oauth_settings = OAuthSettings::new(settings.oauth_client.clone());
     let oauth = OAuth::new(&oauth_settings, live_url.clone(), sessions);
-    let state =
-        AppState::new(ops, keys, live_schema.clone(), oauth).with_rate_limits(settings.rate_limits);
+    let state = AppState::build(ops, keys, live_schema.clone(), oauth, settings.rate_limits);
     let keys = state.keys.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(

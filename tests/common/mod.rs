@@ -142,8 +142,7 @@ pub async fn start_setup(setup: Setup) -> TestServer {
     let ops = (setup.adjust)(Ops::new(tidsreg, sessions.clone()).with_cache_ttl(setup.cache_ttl));
     let schema = LiveSchema::new(&tidsreg_gpt::schema::render("https://example.test").unwrap());
     let oauth = OAuth::new(&oauth, PublicUrl::new(&url), sessions);
-    let state =
-        AppState::new(ops, ApiKeys::new(keys), schema, oauth).with_rate_limits(setup.limits);
+    let state = AppState::build(ops, ApiKeys::new(keys), schema, oauth, setup.limits);
     let server = tokio::spawn(async move {
         axum::serve(listener, api::service(state)).await.unwrap();
     });
