@@ -265,9 +265,5 @@ fn list_input(parent_id: Option<Value>, day: DateArgs) -> ListInput {
 /// A JSON argument as the text the operation parses: strings as they are, numbers and
 /// anything else as JSON, so the operation names the field and shows what it got.
 pub(super) fn text(value: Option<Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    }
+    crate::ops::params::text_of(value.as_ref())
 }

@@ -174,11 +174,9 @@ impl Ops {
 
 /// An upstream 4xx on a booking is the upstream refusing this input, not an outage.
 fn refused(status: u16, excerpt: &str) -> OpError {
-    let said = if excerpt.is_empty() || excerpt.starts_with('<') {
-        String::new()
-    } else {
-        format!(": {excerpt}")
-    };
+    let said = super::error::readable(excerpt)
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
     OpError::Refused(format!(
         "Tidsreg refused the booking (HTTP {status}{said}); check activityId with listActivities and kindId with listKinds, then try again"
     ))

@@ -91,9 +91,12 @@ impl From<UpstreamError> for OpError {
 
 /// An upstream body is worth quoting only when it is short text, never an HTML page.
 fn readable_excerpt(excerpt: &str) -> String {
-    if excerpt.is_empty() || excerpt.starts_with('<') {
-        String::new()
-    } else {
-        format!(" ({excerpt})")
-    }
+    readable(excerpt)
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default()
+}
+
+/// The upstream's words, when they are short text worth quoting, never an HTML page.
+pub(super) fn readable(excerpt: &str) -> Option<&str> {
+    (!excerpt.is_empty() && !excerpt.starts_with('<')).then_some(excerpt)
 }

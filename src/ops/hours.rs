@@ -155,14 +155,18 @@ impl Ops {
     }
 }
 
+/// The Monday of the ISO week holding `date`.
+pub(super) fn monday_of(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
 /// The cache key of the week holding `date`: its Monday.
 pub(super) fn week_key(date: NaiveDate) -> String {
-    let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
-    monday.format(params::DATE_FORMAT).to_string()
+    monday_of(date).format(params::DATE_FORMAT).to_string()
 }
 
 fn bounds(day: NaiveDate) -> WeekBounds {
-    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let monday = monday_of(day);
     let iso = monday.iso_week();
     WeekBounds {
         year: iso.year(),
@@ -177,7 +181,7 @@ fn bounds(day: NaiveDate) -> WeekBounds {
 /// Builds the answer from the parsed page: per-day entries, totals (the page's own when it
 /// has them, else the sum of entries), and warnings for days the caller should look at.
 pub fn summarise(page: &WeekPage, date: NaiveDate, today: NaiveDate, expected: f64) -> WeekHours {
-    let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+    let monday = monday_of(date);
     let mut warnings = Vec::new();
     let days: Vec<DayHours> = (0..7)
         .map(|i| {

@@ -7,7 +7,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
-use super::hours::{DayHours, round2, summarise};
+use super::hours::{DayHours, monday_of, round2, summarise};
 use super::search::MAX_IN_FLIGHT;
 use super::{OpError, Ops, params};
 use crate::sessions::CallerId;
@@ -112,7 +112,7 @@ fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), OpError> {
 
 /// The Monday of every week touching the period.
 fn mondays(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
-    let first = from - Duration::days(i64::from(from.weekday().num_days_from_monday()));
+    let first = monday_of(from);
     (0..)
         .map(move |w| first + Duration::weeks(w))
         .take_while(move |monday| *monday <= to)
