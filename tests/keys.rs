@@ -2,20 +2,10 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::binary::{HERMETIC, local_url, serve};
+use common::binary::{cli, local_url, serve};
 
 fn key_cmd(home: &std::path::Path, args: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
-    for name in HERMETIC {
-        command.env_remove(name);
-    }
-    let output = command
-        .arg("key")
-        .args(args)
-        .env("XDG_CONFIG_HOME", home)
-        .output()
-        .unwrap();
+    let output = cli(home).arg("key").args(args).output().unwrap();
     assert!(
         output.status.success(),
         "{}",

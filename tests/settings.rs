@@ -3,17 +3,9 @@
 
 mod common;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn bin(home: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
-    for name in common::binary::HERMETIC {
-        command.env_remove(name);
-    }
-    command.env("XDG_CONFIG_HOME", home).env("HOME", home);
-    command
-}
+use common::binary::cli as bin;
 
 fn config_line(output: &[u8], name: &str) -> String {
     String::from_utf8_lossy(output)

@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::binary::{HERMETIC, local_url, serve};
+use common::binary::{local_url, serve};
 use common::{KEY_A, KEY_B, assert_error, start_with_ops};
 use reqwest::StatusCode;
 use tidsreg_gpt::credentials::Credentials;
@@ -55,15 +55,9 @@ async fn a_stored_password_that_stopped_working_says_who_must_act() {
 }
 
 fn cli(home: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
-    for name in HERMETIC {
-        command.env_remove(name);
-    }
+    let mut command = common::binary::cli(home);
     // No OS keyring reachable, whatever the developer's desktop has.
-    command
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
     command
 }
 

@@ -117,13 +117,8 @@ fn without_a_token_serve_runs_locally_and_says_where_to_get_one() {
 #[test]
 fn asking_for_ngrok_without_a_token_fails_with_the_fix() {
     let home = tempfile::tempdir().unwrap();
-    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
-    for name in common::binary::HERMETIC {
-        command.env_remove(name);
-    }
-    let output = command
+    let output = common::binary::cli(home.path())
         .args(["serve", "--demo", "--port", "0", "--tunnel", "ngrok"])
-        .env("XDG_CONFIG_HOME", home.path())
         .output()
         .unwrap();
     assert!(!output.status.success());

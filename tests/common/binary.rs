@@ -36,6 +36,17 @@ pub const HERMETIC: &[&str] = &[
     "NGROK_SERVER_ADDR",
 ];
 
+/// The binary as a one-shot command, with no setting from the developer's shell and its
+/// config in `home`.
+pub fn cli(home: &std::path::Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
+    for name in HERMETIC {
+        command.env_remove(name);
+    }
+    command.env("XDG_CONFIG_HOME", home).env("HOME", home);
+    command
+}
+
 pub fn serve(config_home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"));
     command
