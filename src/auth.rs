@@ -12,8 +12,15 @@ use crate::sessions::CallerId;
 /// takes effect on the next request: a rotated key stops working at once.
 #[derive(Debug)]
 pub struct ApiKeys {
-    keys: RwLock<Vec<ApiKey>>,
+    keys: RwLock<Vec<Known>>,
     file: Option<Watched>,
+}
+
+/// A key, and the identity it stands for (built once, not per request).
+#[derive(Debug)]
+struct Known {
+    key: ApiKey,
+    caller: CallerId,
 }
 
 #[derive(Debug)]
@@ -50,9 +57,9 @@ impl ApiKeys {
         self.reload_if_changed();
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let mut found = None;
-        for key in keys.iter() {
-            if key.key.matches(presented) && found.is_none() {
-                found = Some(CallerId::api_key(&key.id));
+        for known in keys.iter() {
+            if known.key.key.matches(presented) && found.is_none() {
+                found = Some(known.caller.clone());
             }
         }
         found
@@ -60,7 +67,8 @@ impl ApiKeys {
 
     /// The keys, for the start-up screen.
     pub fn keys(&self) -> Vec<ApiKey> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        keys.iter().map(|known| known.key.clone()).collect()
     }
 
     /// One `stat` per request: cheap next to a request, and it makes rotation immediate.
@@ -87,8 +95,14 @@ impl ApiKeys {
     }
 }
 
-fn non_empty(keys: Vec<ApiKey>) -> Vec<ApiKey> {
-    keys.into_iter().filter(|k| !k.key.is_empty()).collect()
+fn non_empty(keys: Vec<ApiKey>) -> Vec<Known> {
+    keys.into_iter()
+        .filter(|k| !k.key.is_empty())
+        .map(|key| Known {
+            caller: CallerId::api_key(&key.id),
+            key,
+        })
+        .collect()
 }
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {

@@ -18,6 +18,7 @@ pub mod fake;
 pub mod gpt;
 pub mod init;
 pub mod keys;
+pub mod log_writer;
 pub mod login;
 pub mod mcp;
 pub mod oauth;

@@ -1,5 +1,6 @@
 //! The `tidsreg-gpt` command: parse arguments, set up logging, dispatch.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -9,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use tidsreg_gpt::cli::{Cli, Command, LogFormat, SchemaArgs, SchemaFormat};
 use tidsreg_gpt::config::ServeSettings;
 use tidsreg_gpt::schema::Severity;
-use tidsreg_gpt::{config_file, gpt, init, keys, login, schema, serve};
+use tidsreg_gpt::{config_file, gpt, init, keys, log_writer, login, schema, serve};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -17,9 +18,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    // Held until `main` returns, so the log lines still queued are written before exit.
-    let _log_writer = init_logging(cli.log_level.as_deref(), cli.log_format);
-    match try_main(cli, &matches) {
+    let log_writer = init_logging(cli.log_level.as_deref(), cli.log_format);
+    let result = try_main(cli, &matches);
+    // The log lines still buffered go out before the error, which ends the output.
+    drop(log_writer);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tidsreg-gpt: error: {error:#}");
@@ -114,24 +117,15 @@ fn write_schema(args: SchemaArgs) -> Result<()> {
     }
 }
 
-/// Lines the log writer may hold queued. The default (128 000) preallocates about 4 MiB,
-/// a third of the server's whole idle memory; a short queue is plenty for one line per
-/// request, and when full the request's thread simply waits.
-const LOG_QUEUE_LINES: usize = 1024;
-
 /// Log targets that would print secrets below warn.
 const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "reqwest::cookie", "hyper::proto", "h2"];
 /// `info`, except the MCP SDK, which logs every stateless request three times at `info`.
 const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 
 /// Logs go to standard error, so standard output stays clean for the screen and for
-/// `schema` piped into a file. A writer thread does the writing: one line per request
-/// written by the request's own thread cost a system call each (a fifth of a cached lookup
-/// in the bench/RESULTS.md profile). Lines are never dropped; a full queue waits.
-fn init_logging(
-    level: Option<&str>,
-    format: LogFormat,
-) -> tracing_appender::non_blocking::WorkerGuard {
+/// `schema` piped into a file; they are written in batches (see [`log_writer`]), with
+/// colours only on a terminal.
+fn init_logging(level: Option<&str>, format: LogFormat) -> log_writer::FlushGuard {
     let filter = match level {
         Some(level) => EnvFilter::new(level),
         None => {
@@ -143,13 +137,11 @@ fn init_logging(
     let filter = SECRET_LOGGING_TARGETS.iter().fold(filter, |f, target| {
         f.add_directive(format!("{target}=warn").parse().expect("static directive"))
     });
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .finish(std::io::stderr());
+    let guard = log_writer::BatchedStderr::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(guard.writer());
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -12,20 +12,26 @@ use crate::tidsreg::week::WeekPage;
 use crate::tidsreg::{Lookup, UpstreamSession};
 
 /// A caller's identity as authentication established it. It names the caller in logs; it
-/// is never the secret itself.
+/// is never the secret itself. Every request clones it a few times, so a clone is a
+/// reference count, not a string copy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CallerId(String);
+pub struct CallerId(Arc<str>);
 
 impl CallerId {
     /// The identity of an API key, by its id in the config file.
     pub fn api_key(id: &str) -> Self {
-        Self(format!("key:{id}"))
+        Self(format!("key:{id}").into())
     }
 
     /// The identity of an OAuth grant: one person's sign-in through one client. Every token
     /// of the grant maps here, and nothing else does.
     pub fn oauth(grant_id: &str) -> Self {
-        Self(format!("{OAUTH_PREFIX}{grant_id}"))
+        Self(format!("{OAUTH_PREFIX}{grant_id}").into())
+    }
+
+    /// The identity as written in logs.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     /// True for an OAuth grant: that caller signed in to Tidsreg on our sign-in page, so it
@@ -69,17 +75,17 @@ impl SignedIn {
 /// The store. Reads (every lookup) take a read lock only long enough to clone an `Arc`.
 #[derive(Debug, Default)]
 pub struct SessionStore {
-    signed_in: RwLock<HashMap<CallerId, SignedIn>>,
+    signed_in: RwLock<HashMap<CallerId, Arc<SignedIn>>>,
 }
 
 impl SessionStore {
     /// The caller's current login, if any.
-    pub fn get(&self, caller: &CallerId) -> Option<SignedIn> {
+    pub fn get(&self, caller: &CallerId) -> Option<Arc<SignedIn>> {
         self.read().get(caller).cloned()
     }
 
     /// Records a successful login, replacing any earlier one of the same caller.
-    pub fn sign_in(&self, caller: &CallerId, session: SignedIn) {
+    pub fn sign_in(&self, caller: &CallerId, session: Arc<SignedIn>) {
         self.write().insert(caller.clone(), session);
     }
 
@@ -88,11 +94,11 @@ impl SessionStore {
         self.write().remove(caller);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<CallerId, SignedIn>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<CallerId, Arc<SignedIn>>> {
         self.signed_in.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<CallerId, SignedIn>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<CallerId, Arc<SignedIn>>> {
         self.signed_in.write().unwrap_or_else(|p| p.into_inner())
     }
 }

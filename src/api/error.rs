@@ -32,7 +32,7 @@ pub enum ApiError {
     #[error("too many requests; wait {retry_after_secs} seconds (Retry-After), then retry once")]
     RateLimited { retry_after_secs: u64 },
     /// An answer the HTTP stack produced itself (body too large, time-out…), turned into
-    /// our JSON shape by `middleware::json_errors`.
+    /// our JSON shape by `middleware::frame`.
     #[error("{message}")]
     Transport {
         status: StatusCode,

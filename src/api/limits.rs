@@ -5,6 +5,7 @@
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::extract::{ConnectInfo, Request};
 use governor::clock::{Clock, MonotonicClock};
@@ -21,6 +22,10 @@ pub const DEFAULT_PER_MINUTE: u32 = 600;
 pub const DEFAULT_LOGINS_PER_MINUTE: u32 = 10;
 /// Distinct keys a limiter remembers before it drops those that are full again.
 const MAX_TRACKED: usize = 10_000;
+/// Requests between two looks at how many keys are tracked: counting them locks every
+/// shard of the limiter's map, too dear for every request. A limiter can thus hold at most
+/// `MAX_TRACKED + TIDY_EVERY` keys.
+const TIDY_EVERY: usize = 1024;
 
 /// A keyed limiter on the standard monotonic clock. governor's default clock calibrates
 /// the CPU counter in a busy loop at start-up (up to 200 ms on a busy machine), which would
@@ -54,6 +59,8 @@ pub struct Limits {
     per_key: Option<Keyed<CallerId>>,
     login_per_address: Option<Keyed<IpAddr>>,
     login_per_key: Option<Keyed<CallerId>>,
+    /// Requests checked so far, for [`TIDY_EVERY`].
+    checked: AtomicUsize,
 }
 
 impl std::fmt::Debug for Limits {
@@ -70,11 +77,15 @@ impl Limits {
             per_key: limiter(limits.per_minute),
             login_per_address: limiter(limits.logins_per_minute),
             login_per_key: limiter(limits.logins_per_minute),
+            checked: AtomicUsize::new(0),
         }
     }
 
     /// Before authentication: the client address's budget (and its login budget).
     pub fn check_address(&self, address: IpAddr, login: bool) -> Result<(), ApiError> {
+        if self.checked.fetch_add(1, Ordering::Relaxed) % TIDY_EVERY == 0 {
+            self.tidy();
+        }
         check(&self.per_address, &address)?;
         if login {
             check(&self.login_per_address, &address)?;
@@ -89,6 +100,22 @@ impl Limits {
             check(&self.login_per_key, caller)?;
         }
         Ok(())
+    }
+
+    /// Forgets the keys whose budget is full again, in a limiter that tracks too many.
+    fn tidy(&self) {
+        tidy(&self.per_address);
+        tidy(&self.login_per_address);
+        tidy(&self.per_key);
+        tidy(&self.login_per_key);
+    }
+}
+
+fn tidy<K: Clone + Hash + Eq>(limiter: &Option<Keyed<K>>) {
+    if let Some(limiter) = limiter
+        && limiter.len() > MAX_TRACKED
+    {
+        limiter.retain_recent();
     }
 }
 
@@ -106,9 +133,6 @@ fn check<K: Clone + Hash + Eq>(limiter: &Option<Keyed<K>>, key: &K) -> Result<()
     let Some(limiter) = limiter else {
         return Ok(());
     };
-    if limiter.len() > MAX_TRACKED {
-        limiter.retain_recent();
-    }
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(MonotonicClock.now());
         ApiError::RateLimited {

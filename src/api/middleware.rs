@@ -1,5 +1,5 @@
-//! Layers every request passes: the request log, and the rule that every error answer is
-//! our JSON, even one the HTTP stack produced itself (body too large, time-out).
+//! The layer every request passes: the request log, limits, and the rule that every error
+//! answer is our JSON, even one the HTTP stack produced itself (body too large, time-out).
 
 use std::time::Instant;
 
@@ -18,54 +18,53 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Every answer comes within this, or a 504: under ChatGPT's 45 s Action time-out.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// One structured line per request: method, path (never the query, which may carry
-/// names), status, duration and the caller's key id (never the key).
-pub async fn log_request(request: Request, next: Next) -> Response {
+/// The frame around every request, as one layer (each axum `from_fn` layer costs a boxed
+/// service clone and a boxed future per request; `bench/run` counts them):
+/// - an over-long URI is refused before anything parses it;
+/// - the answer comes within [`REQUEST_DEADLINE`], or a 504;
+/// - an error the HTTP stack wrote as plain text becomes our JSON shape;
+/// - one structured log line: method, path (never the query, which may carry names),
+///   status, duration and the caller's key id (never the key).
+pub async fn frame(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    let caller = response
-        .extensions()
-        .get::<CallerId>()
-        .map(ToString::to_string)
-        .unwrap_or_else(|| "-".into());
+    let uri = request.uri().clone();
+    let response = match over_long_uri(&uri) {
+        Some(refused) => refused.into_response(),
+        None => match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+            Ok(response) => as_json_error(response),
+            Err(_) => transport_error(StatusCode::GATEWAY_TIMEOUT).into_response(),
+        },
+    };
+    let caller = response.extensions().get::<CallerId>();
     tracing::info!(
         target: "request",
         %method,
-        path,
+        path = uri.path(),
         status = response.status().as_u16(),
         ms = started.elapsed().as_secs_f64() * 1000.0,
-        caller,
+        caller = caller.map_or("-", CallerId::as_str),
         "request"
     );
     response
 }
 
-/// Refuses an over-long URI before anything parses it.
-pub async fn check_uri(request: Request, next: Next) -> Response {
-    let length = request
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len());
-    if length > MAX_URI_BYTES {
-        // 400, not 414: every operation documents 400, and the words say what is wrong.
-        return ApiError::Transport {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-            message: format!(
-                "the path and query are {length} bytes; at most {MAX_URI_BYTES} are accepted"
-            ),
-        }
-        .into_response();
-    }
-    next.run(request).await
+/// The refusal of a path and query longer than [`MAX_URI_BYTES`].
+fn over_long_uri(uri: &axum::http::Uri) -> Option<ApiError> {
+    let length = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    // 400, not 414: every operation documents 400, and the words say what is wrong.
+    (length > MAX_URI_BYTES).then(|| ApiError::Transport {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_request",
+        message: format!(
+            "the path and query are {length} bytes; at most {MAX_URI_BYTES} are accepted"
+        ),
+    })
 }
 
 /// Turns an error answer the HTTP stack wrote as plain text (or with no body type) into
 /// our `{"error","status","code"}` shape. JSON and the sign-in page's HTML stay as they are.
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+fn as_json_error(response: Response) -> Response {
     let status = response.status();
     let plain = response
         .headers()

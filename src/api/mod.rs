@@ -14,10 +14,9 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::ApiKeys;
 use crate::oauth::OAuth;
@@ -166,13 +165,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(middleware::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            middleware::REQUEST_DEADLINE,
-        ))
-        .layer(from_fn(middleware::json_errors))
-        .layer(from_fn(middleware::check_uri))
-        .layer(from_fn(middleware::log_request))
+        .layer(from_fn(middleware::frame))
         .with_state(state)
 }
 

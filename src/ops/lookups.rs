@@ -1,5 +1,6 @@
 //! The five lookups that lead from a customer to the activity and kind to book on.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use super::{OpError, Ops, params};
@@ -109,7 +110,8 @@ impl Ops {
             None => None,
         };
         let date = params::date_or_today("date", input.date.as_deref())?;
-        let date = date.format(params::DATE_FORMAT).to_string();
+        // `Display` of a date is `YYYY-MM-DD`, the upstream's form, without parsing a format.
+        let date = date.to_string();
         let parent_id = parent.map(|(field, id)| (field, id.to_string()));
         let mut query = vec![("date", date.as_str())];
         if let Some((field, id)) = &parent_id {
@@ -122,14 +124,19 @@ impl Ops {
         .await
     }
 
-    /// A lookup through the session's cache: the key is the upstream request itself.
+    /// A lookup through the session's cache: the key is the upstream request itself, each
+    /// value prefixed by its length, since kinds are looked up by names that may hold `&`.
     pub(super) async fn cached_lookup(
         &self,
         signed_in: &SignedIn,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Arc<Vec<Lookup>>, UpstreamError> {
-        let key = format!("{path}?{query:?}");
+        let mut key = String::with_capacity(64);
+        key.push_str(path);
+        for (name, value) in query {
+            let _ = write!(key, "&{name}={}:{value}", value.len());
+        }
         signed_in
             .lookups
             .get_or_fetch(&key, || {

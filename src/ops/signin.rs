@@ -2,6 +2,7 @@
 //! other operation inside the caller's own session.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use super::{LoginInput, LoginOutput, OpError, Ops, params};
 use crate::sessions::{CallerId, SignedIn};
@@ -53,7 +54,7 @@ impl Ops {
             }
         };
         let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl);
-        self.sessions.sign_in(caller, signed_in);
+        self.sessions.sign_in(caller, Arc::new(signed_in));
         tracing::info!(%caller, %username, "signed in to Tidsreg");
         Ok(LoginOutput {
             signed_in: true,
@@ -74,7 +75,7 @@ impl Ops {
         call: F,
     ) -> Result<T, OpError>
     where
-        F: Fn(SignedIn) -> Fut,
+        F: Fn(Arc<SignedIn>) -> Fut,
         Fut: Future<Output = Result<T, UpstreamError>>,
     {
         let signed_in = match self.sessions.get(caller) {
@@ -103,7 +104,7 @@ impl Ops {
     }
 
     /// Signs the caller in with its stored credentials, or says a login is needed.
-    async fn sign_in_stored(&self, caller: &CallerId) -> Result<SignedIn, OpError> {
+    async fn sign_in_stored(&self, caller: &CallerId) -> Result<Arc<SignedIn>, OpError> {
         let credentials = self.credentials.get(caller).ok_or(OpError::LoginRequired)?;
         let upstream = self
             .tidsreg
@@ -114,6 +115,7 @@ impl Ops {
                 e => e.into(),
             })?;
         let signed_in = SignedIn::new(credentials.username.clone(), upstream, self.cache_ttl);
+        let signed_in = Arc::new(signed_in);
         self.sessions.sign_in(caller, signed_in.clone());
         tracing::info!(%caller, username = %credentials.username, "signed in to Tidsreg with stored credentials");
         Ok(signed_in)
