@@ -12,6 +12,11 @@ use tidsreg_gpt::config::ServeSettings;
 use tidsreg_gpt::schema::Severity;
 use tidsreg_gpt::{config_file, gpt, init, keys, log_writer, login, schema, serve};
 
+/// jemalloc rather than the system allocator: see `Cargo.toml`.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -118,7 +123,7 @@ fn write_schema(args: SchemaArgs) -> Result<()> {
 }
 
 /// Log targets that would print secrets below warn.
-const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "reqwest::cookie", "hyper::proto", "h2"];
+const SECRET_LOGGING_TARGETS: &[&str] = &["cookie_store", "hyper::proto", "h2"];
 /// `info`, except the MCP SDK, which logs every stateless request three times at `info`.
 const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 

@@ -1,7 +1,9 @@
 //! Lookup answers (`/Find/Select…`), normalised to `{id, name}` whatever the spelling.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use super::UpstreamError;
 
@@ -15,40 +17,207 @@ pub struct Lookup {
 /// Parses a lookup answer. Public clients disagree on the spelling (`{"id","name"}` versus
 /// `{"CustomerId","Name"}`), so any key named `id`/`Id` or ending in `Id` is the id and
 /// `name`/`Name` is the name. Entries without both are skipped rather than guessed at.
+///
+/// It reads the bytes straight into [`Lookup`]s: no `serde_json::Value` tree, no copy of
+/// the keys (a proxied lookup spends its time here on every call).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Lookup>, UpstreamError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| UpstreamError::BadAnswer(format!("not JSON ({e})")))?;
-    let Value::Array(items) = value else {
-        return Err(UpstreamError::BadAnswer("expected a JSON array".into()));
-    };
-    Ok(items
-        .iter()
-        .filter_map(|item| item.as_object().and_then(entry))
+    let entries: Vec<Entry> = serde_json::from_slice(bytes).map_err(|e| {
+        UpstreamError::BadAnswer(match e.classify() {
+            serde_json::error::Category::Data => "expected a JSON array".into(),
+            _ => format!("not JSON ({e})"),
+        })
+    })?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|Entry(lookup)| lookup)
         .collect())
 }
 
-fn entry(object: &Map<String, Value>) -> Option<Lookup> {
-    let mut id = None;
-    let mut name = None;
-    for (key, value) in object {
-        if key.eq_ignore_ascii_case("name") {
-            name = value.as_str().map(str::to_owned);
-        } else if key.eq_ignore_ascii_case("id") || key.ends_with("Id") && key != "ParentId" {
-            id = id.or_else(|| as_id(value));
-        }
+/// One element of the array: a lookup, or `None` for anything else.
+struct Entry(Option<Lookup>);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EntryVisitor)
     }
-    Some(Lookup {
-        id: id?,
-        name: name?,
-    })
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = Entry;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a lookup entry")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+        let mut id = None;
+        let mut name = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Name => name = map.next_value::<Loose<String>>()?.0,
+                Key::Id => {
+                    let value = map.next_value::<Loose<u64>>()?.0;
+                    id = id.or(value);
+                }
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Entry(id.zip(name).map(|(id, name)| Lookup { id, name })))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Entry(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+}
+
+/// What a key of an entry holds, decided from the key without copying it.
+enum Key {
+    Id,
+    Name,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(if key.eq_ignore_ascii_case("name") {
+            Key::Name
+        } else if key.eq_ignore_ascii_case("id") || key.ends_with("Id") && key != "ParentId" {
+            Key::Id
+        } else {
+            Key::Other
+        })
+    }
+}
+
+/// A value read tolerantly: the expected type, else `None` (never an error).
+struct Loose<T>(Option<T>);
+
+impl<'de> Deserialize<'de> for Loose<String> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor::<String>::default())
+    }
 }
 
 /// Ids are numbers, but a tolerant reader also takes a numeric string.
-fn as_id(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+impl<'de> Deserialize<'de> for Loose<u64> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor::<u64>::default())
+    }
+}
+
+struct LooseVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T> Default for LooseVisitor<T> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+/// The conversions [`LooseVisitor`] makes: from a JSON string or integer, if it can.
+trait LooseFrom: Sized {
+    fn from_str(text: &str) -> Option<Self>;
+    fn from_u64(n: u64) -> Option<Self>;
+}
+
+impl LooseFrom for String {
+    fn from_str(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+}
+
+impl LooseFrom for u64 {
+    fn from_str(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(n)
+    }
+}
+
+impl<'de, T: LooseFrom> Visitor<'de> for LooseVisitor<T> {
+    type Value = Loose<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Loose<T>, E> {
+        Ok(Loose(T::from_str(text)))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Loose<T>, E> {
+        Ok(Loose(T::from_u64(n)))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Loose<T>, E> {
+        Ok(Loose(u64::try_from(n).ok().and_then(T::from_u64)))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Loose<T>, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Loose(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<T>, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| Loose(None))
     }
 }
 
@@ -78,6 +247,18 @@ mod tests {
         assert_eq!(
             parse(json.as_bytes()).unwrap(),
             vec![lookup(13, "Billable"), lookup(7, "Møder")]
+        );
+    }
+
+    #[test]
+    fn odd_values_are_skipped_not_fatal() {
+        let json = r#"[1, "x", null, [2], {"Id": -3, "Name": "negative"},
+            {"Id": 1.5, "Name": "fraction"}, {"Id": 4, "Name": null},
+            {"Id": {"n": 5}, "CustomerId": 6, "Name": ["list"], "name": "last name wins"},
+            {"ParentId": 9, "Name": "parent is not the id"}]"#;
+        assert_eq!(
+            parse(json.as_bytes()).unwrap(),
+            vec![lookup(6, "last name wins")]
         );
     }
 
