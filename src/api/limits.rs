@@ -83,7 +83,11 @@ impl Limits {
 
     /// Before authentication: the client address's budget (and its login budget).
     pub fn check_address(&self, address: IpAddr, login: bool) -> Result<(), ApiError> {
-        if self.checked.fetch_add(1, Ordering::Relaxed) % TIDY_EVERY == 0 {
+        if self
+            .checked
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(TIDY_EVERY)
+        {
             self.tidy();
         }
         check(&self.per_address, &address)?;
