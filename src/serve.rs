@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use url::Url;
@@ -69,6 +70,12 @@ pub async fn run(settings: ServeSettings) -> Result<()> {
     let state = AppState::build(ops, keys, live_schema.clone(), oauth, settings.rate_limits);
     let keys = state.keys.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Small answers on keep-alive connections must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "could not set TCP_NODELAY");
+        }
+    });
     let server = tokio::spawn(
         axum::serve(listener, api::service(state))
             .with_graceful_shutdown(stopped(stop_rx.clone()))
