@@ -3,11 +3,10 @@
 //! The request log writes one line per request. Written straight away that is a system call
 //! per request; handed to a writer thread (tracing-appender) it is a thread wake-up per
 //! request, which `bench/run` measured at a quarter of a cached lookup's CPU time. Here a
-//! line is appended to a buffer, and the buffer is written when it grows past
-//! [`FLUSH_BYTES`] (by the request that filled it, so memory stays bounded and nothing ever
-//! waits for a thread) or every [`FLUSH_EVERY`] (by a timer thread that wakes up 20 times a
-//! second, whatever the traffic). Lines are never dropped; the guard writes what is left when
-//! `main` returns.
+//! line is appended to a buffer. A flush thread, woken by the first line of a batch, lets
+//! lines gather for [`FLUSH_EVERY`] and writes them at once; a buffer past [`FLUSH_BYTES`] is
+//! written by the request that filled it, so memory stays bounded. An idle server's flush
+//! thread sleeps. Lines are never dropped; the guard writes what is left when `main` returns.
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -21,61 +20,74 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// A buffer this large is written at once by the request that filled it.
 pub const FLUSH_BYTES: usize = 64 * 1024;
 
-/// The writer handed to `tracing_subscriber`: cheap to clone, shared by every thread.
+/// The writer handed to `tracing_subscriber`: shared by every thread.
 #[derive(Clone)]
 pub struct BatchedStderr(Arc<Shared>);
 
 struct Shared {
-    buffer: Mutex<Vec<u8>>,
-    /// Set by the guard; the timer thread writes what is left and ends.
-    stopping: Mutex<bool>,
-    stop: Condvar,
+    state: Mutex<State>,
+    /// Signalled when a line lands in an empty buffer, and when stopping.
+    wake: Condvar,
 }
 
-/// Writes the lines still buffered when dropped, and stops the timer thread.
-#[must_use = "dropping the guard stops the periodic flush"]
+#[derive(Default)]
+struct State {
+    buffer: Vec<u8>,
+    stopping: bool,
+}
+
+/// Writes the lines still buffered when dropped, and stops the flush thread.
+#[must_use = "dropping the guard stops the flushing"]
 pub struct FlushGuard {
     writer: BatchedStderr,
-    timer: Option<thread::JoinHandle<()>>,
+    flusher: Option<thread::JoinHandle<()>>,
 }
 
 impl BatchedStderr {
-    /// The writer and the guard that keeps it flushing.
+    /// The writer, flushing until the returned guard is dropped.
     pub fn start() -> FlushGuard {
         let writer = Self(Arc::new(Shared {
-            buffer: Mutex::new(Vec::new()),
-            stopping: Mutex::new(false),
-            stop: Condvar::new(),
+            state: Mutex::default(),
+            wake: Condvar::new(),
         }));
-        let timer = writer.clone();
-        let timer = thread::Builder::new()
+        let flusher = writer.clone();
+        let flusher = thread::Builder::new()
             .name("log-flush".into())
-            .spawn(move || timer.flush_periodically())
+            .spawn(move || flusher.flush_batches())
             .ok();
-        FlushGuard { writer, timer }
+        FlushGuard { writer, flusher }
     }
 
-    fn flush_periodically(&self) {
-        let mut stopping = lock(&self.0.stopping);
-        while !*stopping {
-            stopping = self
-                .0
-                .stop
-                .wait_timeout(stopping, FLUSH_EVERY)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+    fn flush_batches(&self) {
+        loop {
+            {
+                let mut state = self.lock();
+                while state.buffer.is_empty() && !state.stopping {
+                    state = self.0.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+                }
+                if state.stopping {
+                    return;
+                }
+            }
+            thread::sleep(FLUSH_EVERY);
             self.write_buffered();
         }
     }
 
-    /// Writes out what is buffered. Taking the batch first keeps the lock short: requests
-    /// append to a fresh buffer while this one is written.
+    /// Writes out what is buffered. Standard error is locked before the batch is taken, so
+    /// batches come out in the order they were taken; the buffer is locked only to swap it,
+    /// so requests append to a fresh one while this one is written.
     fn write_buffered(&self) {
-        let batch = std::mem::take(&mut *lock(&self.0.buffer));
+        let mut stderr = io::stderr().lock();
+        let batch = std::mem::take(&mut self.lock().buffer);
         if !batch.is_empty() {
             // Logging must never fail the program; a closed stderr loses the lines.
-            let _ = io::stderr().lock().write_all(&batch);
+            let _ = stderr.write_all(&batch);
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -88,10 +100,10 @@ impl FlushGuard {
 
 impl Drop for FlushGuard {
     fn drop(&mut self) {
-        *lock(&self.writer.0.stopping) = true;
-        self.writer.0.stop.notify_all();
-        if let Some(timer) = self.timer.take() {
-            let _ = timer.join();
+        self.writer.lock().stopping = true;
+        self.writer.0.wake.notify_all();
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
         }
         self.writer.write_buffered();
     }
@@ -99,12 +111,16 @@ impl Drop for FlushGuard {
 
 impl Write for &BatchedStderr {
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let mut buffer = lock(&self.0.buffer);
-        buffer.extend_from_slice(line);
-        if buffer.len() >= FLUSH_BYTES {
-            let batch = std::mem::take(&mut *buffer);
-            drop(buffer);
-            io::stderr().lock().write_all(&batch)?;
+        let (first, full) = {
+            let mut state = self.lock();
+            let first = state.buffer.is_empty();
+            state.buffer.extend_from_slice(line);
+            (first, state.buffer.len() >= FLUSH_BYTES)
+        };
+        if full {
+            self.write_buffered();
+        } else if first {
+            self.0.wake.notify_one();
         }
         Ok(line.len())
     }
@@ -120,8 +136,4 @@ impl<'a> MakeWriter<'a> for BatchedStderr {
     fn make_writer(&'a self) -> Self::Writer {
         self
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
