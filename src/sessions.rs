@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::cache::TtlCache;
 use crate::tidsreg::week::WeekPage;
-use crate::tidsreg::{Lookup, UpstreamSession};
+use crate::tidsreg::{LookupList, UpstreamSession};
 
 /// A caller's identity as authentication established it. It names the caller in logs; it
 /// is never the secret itself. Every request clones it a few times, so a clone is a
@@ -56,7 +56,7 @@ impl fmt::Display for CallerId {
 pub struct SignedIn {
     pub username: String,
     pub upstream: UpstreamSession,
-    pub lookups: Arc<TtlCache<Vec<Lookup>>>,
+    pub lookups: Arc<TtlCache<LookupList>>,
     pub weeks: Arc<TtlCache<WeekPage>>,
 }
 

@@ -1,12 +1,11 @@
 //! Request handlers: parse the HTTP shape of the input, call the operation, answer JSON.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, OriginalUri, RawQuery, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
@@ -18,9 +17,18 @@ use crate::ops::{
     SearchHit, SearchInput, WeekInput,
 };
 use crate::sessions::CallerId;
-use crate::tidsreg::Lookup;
 
 type Answer<T> = Result<Json<T>, ApiError>;
+
+/// A JSON answer encoded once and kept (a cached lookup list): sent as it is.
+pub struct JsonBytes(Bytes);
+
+impl IntoResponse for JsonBytes {
+    fn into_response(self) -> axum::response::Response {
+        let json = HeaderValue::from_static("application/json");
+        ([(header::CONTENT_TYPE, json)], self.0).into_response()
+    }
+}
 
 /// Liveness, public: lets a tunnel or platform check the process answers.
 pub async fn health() -> impl IntoResponse {
@@ -68,9 +76,11 @@ pub async fn customers(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Arc<Vec<Lookup>>> {
+) -> Result<JsonBytes, ApiError> {
     let input = list_input(query, None);
-    Ok(Json(state.ops.list_customers(&caller, input).await?))
+    Ok(JsonBytes(
+        state.ops.list_customers(&caller, input).await?.json(),
+    ))
 }
 
 /// `GET /api/projects?customerId&date`
@@ -78,9 +88,11 @@ pub async fn projects(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Arc<Vec<Lookup>>> {
+) -> Result<JsonBytes, ApiError> {
     let input = list_input(query, Some("customerId"));
-    Ok(Json(state.ops.list_projects(&caller, input).await?))
+    Ok(JsonBytes(
+        state.ops.list_projects(&caller, input).await?.json(),
+    ))
 }
 
 /// `GET /api/phases?projectId&date`
@@ -88,9 +100,11 @@ pub async fn phases(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Arc<Vec<Lookup>>> {
+) -> Result<JsonBytes, ApiError> {
     let input = list_input(query, Some("projectId"));
-    Ok(Json(state.ops.list_phases(&caller, input).await?))
+    Ok(JsonBytes(
+        state.ops.list_phases(&caller, input).await?.json(),
+    ))
 }
 
 /// `GET /api/activities?phaseId&date`
@@ -98,9 +112,11 @@ pub async fn activities(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Arc<Vec<Lookup>>> {
+) -> Result<JsonBytes, ApiError> {
     let input = list_input(query, Some("phaseId"));
-    Ok(Json(state.ops.list_activities(&caller, input).await?))
+    Ok(JsonBytes(
+        state.ops.list_activities(&caller, input).await?.json(),
+    ))
 }
 
 /// `GET /api/kinds?projectName&activityName`
@@ -108,13 +124,15 @@ pub async fn kinds(
     State(state): State<AppState>,
     Extension(caller): Extension<CallerId>,
     RawQuery(query): RawQuery,
-) -> Answer<Arc<Vec<Lookup>>> {
+) -> Result<JsonBytes, ApiError> {
     let mut query = query_map(query);
     let input = KindsInput {
         project_name: query.remove("projectName"),
         activity_name: query.remove("activityName"),
     };
-    Ok(Json(state.ops.list_kinds(&caller, input).await?))
+    Ok(JsonBytes(
+        state.ops.list_kinds(&caller, input).await?.json(),
+    ))
 }
 
 /// `GET /api/hours?date`

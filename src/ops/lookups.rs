@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{OpError, Ops, params};
 use crate::sessions::{CallerId, SignedIn};
-use crate::tidsreg::{Lookup, UpstreamError};
+use crate::tidsreg::{LookupList, UpstreamError};
 
 /// Input of the dated lookups: the parent's id (absent for customers) and the date.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -52,7 +52,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         self.list_level(caller, &CUSTOMERS, input).await
     }
 
@@ -61,7 +61,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         self.list_level(caller, &PROJECTS, input).await
     }
 
@@ -70,7 +70,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         self.list_level(caller, &PHASES, input).await
     }
 
@@ -79,7 +79,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: ListInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         self.list_level(caller, &ACTIVITIES, input).await
     }
 
@@ -88,7 +88,7 @@ impl Ops {
         &self,
         caller: &CallerId,
         input: KindsInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         let project = params::required("projectName", input.project_name.as_deref())?;
         let activity = params::required("activityName", input.activity_name.as_deref())?;
         let query = [("projectName", project), ("activityName", activity)];
@@ -104,7 +104,7 @@ impl Ops {
         caller: &CallerId,
         level: &Level,
         input: ListInput,
-    ) -> Result<Arc<Vec<Lookup>>, OpError> {
+    ) -> Result<Arc<LookupList>, OpError> {
         let parent = match level.parent {
             Some(field) => Some((field, params::id(field, input.parent_id.as_deref())?)),
             None => None,
@@ -131,7 +131,7 @@ impl Ops {
         signed_in: &SignedIn,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<Arc<Vec<Lookup>>, UpstreamError> {
+    ) -> Result<Arc<LookupList>, UpstreamError> {
         let mut key = String::with_capacity(64);
         key.push_str(path);
         for (name, value) in query {
@@ -139,8 +139,9 @@ impl Ops {
         }
         signed_in
             .lookups
-            .get_or_fetch(&key, || {
-                self.tidsreg.lookup(&signed_in.upstream, path, query)
+            .get_or_fetch(&key, || async {
+                let entries = self.tidsreg.lookup(&signed_in.upstream, path, query).await;
+                entries.map(LookupList::from)
             })
             .await
     }

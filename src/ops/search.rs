@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::text_match::{WHOLE_WORD, fold, word_score, words};
 use super::{OpError, Ops, params};
 use crate::sessions::{CallerId, SignedIn};
-use crate::tidsreg::{Lookup, UpstreamError};
+use crate::tidsreg::{Lookup, LookupList, UpstreamError};
 
 /// Upstream calls one search keeps in flight: quick for the person, gentle on Tidsreg.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -183,7 +183,7 @@ impl Walk<'_> {
         &self,
         path: &str,
         parent: Option<(&str, &str)>,
-    ) -> Result<Arc<Vec<Lookup>>, UpstreamError> {
+    ) -> Result<Arc<LookupList>, UpstreamError> {
         let mut query = vec![("date", self.date)];
         if let Some(parent) = parent {
             query.insert(0, parent);

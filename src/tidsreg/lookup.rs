@@ -1,6 +1,9 @@
 //! Lookup answers (`/Find/Select…`), normalised to `{id, name}` whatever the spelling.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -12,6 +15,49 @@ use super::UpstreamError;
 pub struct Lookup {
     pub id: u64,
     pub name: String,
+}
+
+/// One lookup answer as a session caches it: the entries, and their JSON encoded at most
+/// once, so repeating a cached lookup over REST does not encode the same list every time.
+#[derive(Debug, Default)]
+pub struct LookupList {
+    entries: Vec<Lookup>,
+    json: OnceLock<Bytes>,
+}
+
+impl LookupList {
+    /// The entries as a JSON array.
+    pub fn json(&self) -> Bytes {
+        self.json
+            .get_or_init(|| match serde_json::to_vec(&self.entries) {
+                Ok(json) => json.into(),
+                Err(e) => unreachable!("ids and strings always encode: {e}"),
+            })
+            .clone()
+    }
+}
+
+impl From<Vec<Lookup>> for LookupList {
+    fn from(entries: Vec<Lookup>) -> Self {
+        Self {
+            entries,
+            json: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for LookupList {
+    type Target = [Lookup];
+
+    fn deref(&self) -> &[Lookup] {
+        &self.entries
+    }
+}
+
+impl Serialize for LookupList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(serializer)
+    }
 }
 
 /// Parses a lookup answer. Public clients disagree on the spelling (`{"id","name"}` versus
@@ -247,6 +293,18 @@ mod tests {
         assert_eq!(
             parse(json.as_bytes()).unwrap(),
             vec![lookup(13, "Billable"), lookup(7, "Møder")]
+        );
+    }
+
+    #[test]
+    fn a_list_encodes_its_entries_once() {
+        let list = LookupList::from(vec![lookup(1, "Ærø \"A/S\"")]);
+        let json = list.json();
+        assert_eq!(&json[..], r#"[{"id":1,"name":"Ærø \"A/S\""}]"#.as_bytes());
+        assert_eq!(
+            list.json().as_ptr(),
+            json.as_ptr(),
+            "the same bytes, not encoded again"
         );
     }
 

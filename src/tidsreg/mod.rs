@@ -14,7 +14,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
-pub use lookup::Lookup;
+pub use lookup::{Lookup, LookupList};
 
 /// Time to open a TCP (and TLS) connection before giving up: a down host should fail fast.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
