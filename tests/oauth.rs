@@ -463,6 +463,10 @@ async fn an_ended_tidsreg_session_ends_the_grant() {
     let (status, body) = api_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["code"], "tidsreg_session_expired");
+    // An OAuth caller cannot call `login`: the words say the sign-in will be asked for.
+    let words = body["error"].as_str().unwrap();
+    assert!(words.contains("sign in to Tidsreg again"), "{words}");
+    assert!(!words.contains("`login`"), "{words}");
     // From now on the token itself is refused, so MCP clients sign the person in again.
     let (status, challenge) = mcp_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -57,6 +57,7 @@ impl ApiError {
                 OpError::BadInput { .. } | OpError::Refused(_) => StatusCode::BAD_REQUEST,
                 OpError::LoginRequired
                 | OpError::SessionExpired
+                | OpError::SignInEnded
                 | OpError::LoginRejected
                 | OpError::StoredLoginRejected => StatusCode::UNAUTHORIZED,
                 OpError::Upstream(_) => StatusCode::BAD_GATEWAY,

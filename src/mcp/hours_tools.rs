@@ -100,7 +100,7 @@ impl McpServer {
         let input = HoursInput {
             date: text(args.date),
         };
-        Ok(answer(&caller, self.ops.get_hours(&caller, input).await))
+        Ok(answer(self.ops.get_hours(&caller, input).await))
     }
 
     /// Books hours on an activity on one day, then answers the day as Tidsreg now shows it. Confirm date, hours, activity and kind with the user first. The same booking sent again within 10 minutes is booked once (`replayed: true`).
@@ -128,10 +128,7 @@ impl McpServer {
             note: args.note,
             contact_name: args.contact_name,
         };
-        Ok(answer(
-            &caller,
-            self.ops.register_hours(&caller, None, input).await,
-        ))
+        Ok(answer(self.ops.register_hours(&caller, None, input).await))
     }
 
     /// The Monday and Sunday of an ISO week number (both default to the current week).
@@ -148,12 +145,13 @@ impl McpServer {
         Extension(parts): Extension<Parts>,
         Parameters(args): Parameters<WeekArgs>,
     ) -> ToolAnswer {
-        let caller = caller(&parts)?;
+        // Pure date arithmetic, but like every tool only for an authenticated caller.
+        caller(&parts)?;
         let input = WeekInput {
             year: text(args.year),
             week: text(args.week),
         };
-        Ok(answer(&caller, self.ops.get_week(input)))
+        Ok(answer(self.ops.get_week(input)))
     }
 
     /// Finds where to book from the user's words in one call: full paths (customer, project, phase, activity, with ids), best first. Use it before walking the lists.
@@ -176,7 +174,7 @@ impl McpServer {
             date: text(args.date),
             limit: text(args.limit),
         };
-        Ok(answer(&caller, self.ops.search(&caller, input).await))
+        Ok(answer(self.ops.search(&caller, input).await))
     }
 
     /// Where the user's time went over up to 92 days (default this month to date): totals, billable and not, by customer, project, activity and day, and short or empty working days.
@@ -194,6 +192,6 @@ impl McpServer {
             from: text(args.from),
             to: text(args.to),
         };
-        Ok(answer(&caller, self.ops.get_report(&caller, input).await))
+        Ok(answer(self.ops.get_report(&caller, input).await))
     }
 }

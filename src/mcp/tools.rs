@@ -108,7 +108,7 @@ impl McpServer {
             username: text(args.username),
             password: text(args.password).map(Into::into),
         };
-        Ok(answer(&caller, self.ops.login(&caller, input).await))
+        Ok(answer(self.ops.login(&caller, input).await))
     }
 
     /// Customers the user can book hours on at a date: [{"id", "name"}].
@@ -127,10 +127,7 @@ impl McpServer {
     ) -> ToolAnswer {
         let caller = caller(&parts)?;
         let input = list_input(None, args);
-        Ok(answer(
-            &caller,
-            self.ops.list_customers(&caller, input).await,
-        ))
+        Ok(answer(self.ops.list_customers(&caller, input).await))
     }
 
     /// Projects of a customer at a date: [{"id", "name"}].
@@ -149,10 +146,7 @@ impl McpServer {
     ) -> ToolAnswer {
         let caller = caller(&parts)?;
         let input = list_input(args.customer_id, args.day);
-        Ok(answer(
-            &caller,
-            self.ops.list_projects(&caller, input).await,
-        ))
+        Ok(answer(self.ops.list_projects(&caller, input).await))
     }
 
     /// Phases of a project at a date: [{"id", "name"}].
@@ -167,7 +161,7 @@ impl McpServer {
     ) -> ToolAnswer {
         let caller = caller(&parts)?;
         let input = list_input(args.project_id, args.day);
-        Ok(answer(&caller, self.ops.list_phases(&caller, input).await))
+        Ok(answer(self.ops.list_phases(&caller, input).await))
     }
 
     /// Activities of a phase at a date, the things hours are booked on: [{"id", "name"}].
@@ -186,10 +180,7 @@ impl McpServer {
     ) -> ToolAnswer {
         let caller = caller(&parts)?;
         let input = list_input(args.phase_id, args.day);
-        Ok(answer(
-            &caller,
-            self.ops.list_activities(&caller, input).await,
-        ))
+        Ok(answer(self.ops.list_activities(&caller, input).await))
     }
 
     /// Kinds of work (Billable, Not billable, Overtime...) allowed for a project's activity, looked up by their NAMES: [{"id", "name"}].
@@ -211,7 +202,7 @@ impl McpServer {
             project_name: text(args.project_name),
             activity_name: text(args.activity_name),
         };
-        Ok(answer(&caller, self.ops.list_kinds(&caller, input).await))
+        Ok(answer(self.ops.list_kinds(&caller, input).await))
     }
 }
 
@@ -227,10 +218,7 @@ pub(super) fn caller(parts: &Parts) -> Result<CallerId, ErrorData> {
 
 /// The one mapping from an operation's result to a tool result: the value as JSON text, or
 /// the error's own words as a tool error (`isError: true`).
-pub(super) fn answer<T: Serialize>(
-    caller: &CallerId,
-    result: Result<T, OpError>,
-) -> CallToolResult {
+pub(super) fn answer<T: Serialize>(result: Result<T, OpError>) -> CallToolResult {
     match result {
         Ok(value) => match serde_json::to_string(&value) {
             Ok(json) => CallToolResult::success(vec![ContentBlock::text(json)]),
@@ -238,20 +226,7 @@ pub(super) fn answer<T: Serialize>(
                 "the answer could not be encoded ({e}); try again"
             ))]),
         },
-        Err(error) => {
-            CallToolResult::error(vec![ContentBlock::text(error_message(caller, &error))])
-        }
-    }
-}
-
-/// The error's words, except where they would send an OAuth caller to `login`, a tool it
-/// does not have: its sign-in has ended, and the client's next call signs it in again.
-pub(super) fn error_message(caller: &CallerId, error: &OpError) -> String {
-    match error {
-        OpError::LoginRequired | OpError::SessionExpired if caller.is_oauth() => {
-            "the user's Tidsreg sign-in has ended: the next call will ask them to sign in to Tidsreg again through this connector; then retry this call".into()
-        }
-        other => other.to_string(),
+        Err(error) => CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
     }
 }
 

@@ -20,6 +20,13 @@ pub enum OpError {
         "the Tidsreg session has expired: call `login` again with the user's Tidsreg username and password, then retry this call"
     )]
     SessionExpired,
+    /// The Tidsreg session of an OAuth caller ended. It cannot call `login` (its session came
+    /// from the sign-in page); its grant has ended with the session, so the client's next
+    /// call is refused and the client signs the person in again.
+    #[error(
+        "the user's Tidsreg sign-in has ended: the next call will ask them to sign in to Tidsreg again through this connection; then retry this call"
+    )]
+    SignInEnded,
     #[error(
         "Tidsreg rejected the username or password: ask the user to check them and call `login` again"
     )]
@@ -52,7 +59,7 @@ impl OpError {
         match self {
             Self::BadInput { .. } => "bad_request",
             Self::LoginRequired => "tidsreg_login_required",
-            Self::SessionExpired => "tidsreg_session_expired",
+            Self::SessionExpired | Self::SignInEnded => "tidsreg_session_expired",
             Self::LoginRejected | Self::StoredLoginRejected => "tidsreg_login_rejected",
             Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",

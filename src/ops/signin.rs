@@ -68,8 +68,27 @@ impl Ops {
     /// Runs `call` with the caller's login. Without one, a caller with stored credentials
     /// is signed in first. An expired session is forgotten; with stored credentials the
     /// caller is signed in again and `call` retried once (a session that expired answered
-    /// nothing, so the retry cannot double anything), else told to log in again.
+    /// nothing, so the retry cannot double anything), else told to log in again, or, for an
+    /// OAuth caller, which cannot call `login`, that its sign-in has ended.
     pub(super) async fn with_session<T, F, Fut>(
+        &self,
+        caller: &CallerId,
+        call: F,
+    ) -> Result<T, OpError>
+    where
+        F: Fn(Arc<SignedIn>) -> Fut,
+        Fut: Future<Output = Result<T, UpstreamError>>,
+    {
+        let result = self.with_session_once_more(caller, call).await;
+        match result {
+            Err(OpError::LoginRequired | OpError::SessionExpired) if caller.is_oauth() => {
+                Err(OpError::SignInEnded)
+            }
+            other => other,
+        }
+    }
+
+    async fn with_session_once_more<T, F, Fut>(
         &self,
         caller: &CallerId,
         call: F,
