@@ -1,5 +1,5 @@
-//! The layer every request passes: the request log, limits, and the rule that every error
-//! answer is our JSON, even one the HTTP stack produced itself (body too large, time-out).
+//! The layer every request passes: the request log, size and time limits, and the rule that
+//! every error answer is our JSON, even one the HTTP stack produced itself (body too large, time-out).
 
 use std::time::Instant;
 
@@ -18,8 +18,8 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Every answer comes within this, or a 504: under ChatGPT's 45 s Action time-out.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The frame around every request, as one layer (each axum `from_fn` layer costs a boxed
-/// service clone and a boxed future per request; `bench/run` counts them):
+/// The frame around every request, as one layer: each axum `from_fn` layer costs a boxed
+/// service clone and a boxed future per request (see the profiles in `bench/README.md`).
 /// - an over-long URI is refused before anything parses it;
 /// - the answer comes within [`REQUEST_DEADLINE`], or a 504;
 /// - an error the HTTP stack wrote as plain text becomes our JSON shape;
