@@ -283,8 +283,8 @@ fn is_html(response: &Response) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"))
+        .and_then(|v| v.as_bytes().get(..b"text/html".len()))
+        .is_some_and(|start| start.eq_ignore_ascii_case(b"text/html"))
 }
 
 async fn status_error(response: Response) -> UpstreamError {
