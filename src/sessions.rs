@@ -52,7 +52,7 @@ impl fmt::Display for CallerId {
 
 /// A caller's upstream login: who they signed in as, their own cookie jar, and their own
 /// caches (a new login starts them empty; so does an expired session, which is dropped).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SignedIn {
     pub username: String,
     pub upstream: UpstreamSession,

@@ -1,6 +1,7 @@
 //! Lookup answers (`/Find/Select…`), normalised to `{id, name}` whatever the spelling.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -67,7 +68,7 @@ impl Serialize for LookupList {
 /// It reads the bytes straight into [`Lookup`]s: no `serde_json::Value` tree, no copy of
 /// the keys (a proxied lookup spends its time here on every call).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Lookup>, UpstreamError> {
-    let entries: Vec<Entry> = serde_json::from_slice(bytes).map_err(|e| {
+    let entries: Vec<Loose<Lookup>> = serde_json::from_slice(bytes).map_err(|e| {
         UpstreamError::BadAnswer(match e.classify() {
             serde_json::error::Category::Data => "expected a JSON array".into(),
             _ => format!("not JSON ({e})"),
@@ -75,29 +76,54 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Lookup>, UpstreamError> {
     })?;
     Ok(entries
         .into_iter()
-        .filter_map(|Entry(lookup)| lookup)
+        .filter_map(|Loose(entry)| entry)
         .collect())
 }
 
-/// One element of the array: a lookup, or `None` for anything else.
-struct Entry(Option<Lookup>);
+/// A value read tolerantly: the expected shape, else `None`, never an error.
+struct Loose<T>(Option<T>);
 
-impl<'de> Deserialize<'de> for Entry {
+impl<'de, T: Tolerant> Deserialize<'de> for Loose<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(EntryVisitor)
+        deserializer.deserialize_any(LooseVisitor(PhantomData))
     }
 }
 
-struct EntryVisitor;
-
-impl<'de> Visitor<'de> for EntryVisitor {
-    type Value = Entry;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a lookup entry")
+/// What a tolerant reader makes of each JSON shape; by default, nothing.
+trait Tolerant: Sized {
+    fn from_str(_: &str) -> Option<Self> {
+        None
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
+    }
+}
+
+impl Tolerant for String {
+    fn from_str(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+/// Ids are numbers, but a tolerant reader also takes a numeric string.
+impl Tolerant for u64 {
+    fn from_str(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(n)
+    }
+}
+
+/// An entry: the first id-like key that reads as an id, and the last name.
+impl Tolerant for Lookup {
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         let mut id = None;
         let mut name = None;
         while let Some(key) = map.next_key::<Key>()? {
@@ -112,35 +138,49 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 }
             }
         }
-        Ok(Entry(id.zip(name).map(|(id, name)| Lookup { id, name })))
+        Ok(id.zip(name).map(|(id, name)| Lookup { id, name }))
+    }
+}
+
+struct LooseVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Tolerant> Visitor<'de> for LooseVisitor<T> {
+    type Value = Loose<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| Entry(None))
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Loose<T>, E> {
+        Ok(Loose(T::from_str(text)))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Loose<T>, E> {
+        Ok(Loose(T::from_u64(n)))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Loose<T>, E> {
+        Ok(Loose(u64::try_from(n).ok().and_then(T::from_u64)))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_unit<E: de::Error>(self) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Entry, E> {
-        Ok(Entry(None))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Loose<T>, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Loose(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<T>, A::Error> {
+        T::from_map(map).map(Loose)
     }
 }
 
@@ -174,96 +214,6 @@ impl Visitor<'_> for KeyVisitor {
         } else {
             Key::Other
         })
-    }
-}
-
-/// A value read tolerantly: the expected type, else `None` (never an error).
-struct Loose<T>(Option<T>);
-
-impl<'de> Deserialize<'de> for Loose<String> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(LooseVisitor::<String>::default())
-    }
-}
-
-/// Ids are numbers, but a tolerant reader also takes a numeric string.
-impl<'de> Deserialize<'de> for Loose<u64> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(LooseVisitor::<u64>::default())
-    }
-}
-
-struct LooseVisitor<T>(std::marker::PhantomData<T>);
-
-impl<T> Default for LooseVisitor<T> {
-    fn default() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-/// The conversions [`LooseVisitor`] makes: from a JSON string or integer, if it can.
-trait LooseFrom: Sized {
-    fn from_str(text: &str) -> Option<Self>;
-    fn from_u64(n: u64) -> Option<Self>;
-}
-
-impl LooseFrom for String {
-    fn from_str(text: &str) -> Option<Self> {
-        Some(text.to_owned())
-    }
-
-    fn from_u64(_: u64) -> Option<Self> {
-        None
-    }
-}
-
-impl LooseFrom for u64 {
-    fn from_str(text: &str) -> Option<Self> {
-        text.trim().parse().ok()
-    }
-
-    fn from_u64(n: u64) -> Option<Self> {
-        Some(n)
-    }
-}
-
-impl<'de, T: LooseFrom> Visitor<'de> for LooseVisitor<T> {
-    type Value = Loose<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any value")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Loose<T>, E> {
-        Ok(Loose(T::from_str(text)))
-    }
-
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Loose<T>, E> {
-        Ok(Loose(T::from_u64(n)))
-    }
-
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Loose<T>, E> {
-        Ok(Loose(u64::try_from(n).ok().and_then(T::from_u64)))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Loose<T>, E> {
-        Ok(Loose(None))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Loose<T>, E> {
-        Ok(Loose(None))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Loose<T>, E> {
-        Ok(Loose(None))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Loose<T>, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| Loose(None))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<T>, A::Error> {
-        IgnoredAny.visit_map(map).map(|_| Loose(None))
     }
 }
 
