@@ -79,7 +79,7 @@ impl Ops {
         F: Fn(Arc<SignedIn>) -> Fut,
         Fut: Future<Output = Result<T, UpstreamError>>,
     {
-        let result = self.with_session_once_more(caller, call).await;
+        let result = self.in_session(caller, call).await;
         match result {
             Err(OpError::LoginRequired | OpError::SessionExpired) if caller.is_oauth() => {
                 Err(OpError::SignInEnded)
@@ -88,11 +88,8 @@ impl Ops {
         }
     }
 
-    async fn with_session_once_more<T, F, Fut>(
-        &self,
-        caller: &CallerId,
-        call: F,
-    ) -> Result<T, OpError>
+    /// [`Self::with_session`] in the words of an API key caller.
+    async fn in_session<T, F, Fut>(&self, caller: &CallerId, call: F) -> Result<T, OpError>
     where
         F: Fn(Arc<SignedIn>) -> Fut,
         Fut: Future<Output = Result<T, UpstreamError>>,
