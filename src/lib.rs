@@ -1,35 +1,19 @@
 //! tidsreg-gpt: Trifork's Tidsreg for ChatGPT (GPT Actions) and MCP clients (ChatGPT
 //! plugins, Claude connectors).
 //!
-//! The flow of a request: [`api`] (REST routes) or [`mcp`] (MCP tools) → [`ops`] (one
+//! The flow of a request: [`http`] (the app root: one door that identifies and rate-limits
+//! every caller, then the REST routes, the MCP tools or the OAuth pages) → [`ops`] (one
 //! function per operation) → [`tidsreg`] (the upstream client) → the real Tidsreg or the
-//! built-in [`fake`]. [`sessions`] keeps each caller's own upstream login; [`auth`] (API
-//! keys) and [`oauth`] (the built-in authorization server) say who the caller is.
+//! built-in [`fake`]. [`store`] keeps what outlives a request (each caller's own upstream
+//! login); [`settings`] is what the commands in [`commands`] resolve before they start.
 
-pub mod api;
-pub mod auth;
-pub mod cache;
-pub mod cli;
-pub mod config;
-pub mod config_file;
-pub mod credentials;
-pub mod desktop;
+pub mod commands;
 pub mod fake;
-pub mod gpt;
-pub mod init;
-pub mod keys;
+pub mod http;
 pub mod log_writer;
-pub mod login;
-pub mod mcp;
-pub mod oauth;
 pub mod ops;
-pub mod progress;
-pub mod prompt;
-pub mod public_url;
 pub mod schema;
-pub mod screen;
-pub mod secret;
-pub mod serve;
-pub mod sessions;
+pub mod settings;
+pub mod store;
 pub mod tidsreg;
 pub mod tunnel;

@@ -3,14 +3,14 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
-use tidsreg_gpt::cli::{Cli, Command, LogFormat, SchemaArgs, SchemaFormat};
-use tidsreg_gpt::config::ServeSettings;
-use tidsreg_gpt::schema::Severity;
-use tidsreg_gpt::{config_file, gpt, init, keys, log_writer, login, schema, serve};
+use tidsreg_gpt::commands;
+use tidsreg_gpt::log_writer;
+use tidsreg_gpt::settings::cli::{Cli, Command, LogFormat};
+use tidsreg_gpt::settings::config_file;
 
 /// jemalloc rather than the system allocator: see `Cargo.toml`.
 #[cfg(not(target_env = "msvc"))]
@@ -40,85 +40,15 @@ fn try_main(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
     let config_path = config_file::config_path(cli.config.as_deref())?;
     let sub = matches.subcommand().map(|(_, m)| m);
     match cli.command {
-        Command::Serve(args) => {
-            let settings = ServeSettings::resolve(args, sub, config_path, true)?;
-            tokio::runtime::Runtime::new()
-                .context("cannot start the async runtime")?
-                .block_on(serve::run(settings))
-        }
-        Command::Config(args) => {
-            let settings = ServeSettings::resolve(args, sub, config_path, false)?;
-            println!("config file: {}", settings.config_path.display());
-            for (name, value, source) in &settings.provenance {
-                println!("{name:<18} {value:<40} ({source})");
-            }
-            Ok(())
-        }
-        Command::Init => init::run(&config_path),
-        Command::Key { action } => keys::run(action, &config_path),
-        Command::Login(args) => login::run(args, &config_path),
-        Command::Logout => login::forget(&config_path),
-        Command::Schema(args) if args.check => check_schema(&args),
-        Command::Schema(args) => write_schema(args),
-        Command::Gpt(args) => {
-            print!("{}", gpt::render_text(&gpt::load(args.lang)));
-            Ok(())
-        }
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "tidsreg-gpt",
-                &mut std::io::stdout(),
-            );
-            Ok(())
-        }
-    }
-}
-
-/// The schema for `args.url`, from `--template` or the built-in template.
-fn rendered(args: &SchemaArgs) -> Result<String> {
-    Ok(match &args.template {
-        Some(path) => {
-            let template = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the template {}", path.display()))?;
-            schema::render_template(&template, &args.url)?
-        }
-        None => schema::render(&args.url)?,
-    })
-}
-
-fn check_schema(args: &SchemaArgs) -> Result<()> {
-    let problems = schema::check(&rendered(args)?);
-    for problem in &problems {
-        println!("{problem}");
-    }
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    anyhow::ensure!(
-        errors == 0,
-        "the schema has {errors} error(s); fix them in the template"
-    );
-    println!("schema OK: every GPT Action rule passes");
-    Ok(())
-}
-
-fn write_schema(args: SchemaArgs) -> Result<()> {
-    let yaml = rendered(&args)?;
-    let text = match args.format {
-        SchemaFormat::Yaml => yaml,
-        SchemaFormat::Json => schema::to_json(&yaml)?,
-    };
-    match args.out {
-        Some(path) => {
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
-        }
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        Command::Serve(args) => commands::serve::run(args, sub, config_path),
+        Command::Config(args) => commands::config::run(args, sub, config_path),
+        Command::Init => commands::init::run(&config_path),
+        Command::Key { action } => commands::key::run(action, &config_path),
+        Command::Login(args) => commands::login::run(args, &config_path),
+        Command::Logout => commands::login::forget(&config_path),
+        Command::Schema(args) => commands::schema::run(args),
+        Command::Gpt(args) => commands::gpt::run(args.lang),
+        Command::Completions { shell } => commands::completions::run(shell),
     }
 }
 

@@ -18,7 +18,7 @@ use ngrok::session::{ConnectError, IoStream, default_connect};
 use ngrok::tunnel::{EndpointInfo, HttpTunnel, TunnelCloser};
 use url::Url;
 
-use crate::secret::Secret;
+pub use crate::settings::serve_settings::{AUTHTOKEN_URL, NgrokSettings};
 
 /// Whole budget for opening a tunnel (dial, TLS, auth, bind). The bar is a clear
 /// message within 15 s; this leaves room for printing it.
@@ -30,19 +30,6 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(8);
 pub const REOPEN_FIRST_DELAY: Duration = Duration::from_secs(1);
 /// Upper bound of the back-off, so a long outage still recovers within a minute of its end.
 pub const REOPEN_MAX_DELAY: Duration = Duration::from_secs(60);
-/// Where people get an authtoken.
-pub const AUTHTOKEN_URL: &str = "https://dashboard.ngrok.com/get-started/your-authtoken";
-
-/// What opening a tunnel needs.
-#[derive(Debug, Clone)]
-pub struct NgrokSettings {
-    pub authtoken: Secret,
-    /// A reserved (static) domain: the URL then never changes, so the GPT never needs
-    /// re-editing.
-    pub domain: Option<String>,
-    /// Another ingress (dedicated ngrok ingress, or a test's loopback port).
-    pub server_addr: Option<String>,
-}
 
 /// An open tunnel forwarding to the local server.
 pub struct Tunnel {

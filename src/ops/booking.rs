@@ -2,10 +2,9 @@
 //! the upstream probably adds a second identical booking to the first, so every booking is
 //! remembered for a while and a retry gets the first answer instead of a second booking.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -13,7 +12,7 @@ use tokio::sync::OnceCell;
 
 use super::hours::DayHours;
 use super::{OpError, Ops, params};
-use crate::sessions::CallerId;
+use crate::store::{BoundedMap, CallerId, Clock};
 use crate::tidsreg::{Booking, UpstreamError};
 
 /// How long an identical booking (or a reused `Idempotency-Key`) answers the first result.
@@ -63,32 +62,39 @@ pub struct BookingEcho {
     pub contact_name: String,
 }
 
+/// Most bookings remembered at once; a flood of distinct bookings drops the oldest first.
+const MAX_REMEMBERED: usize = 100_000;
+
 /// Bookings made recently, by caller and key (or by caller and content).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Idempotency {
-    entries: Mutex<HashMap<String, Remembered>>,
+    entries: BoundedMap<String, Remembered>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Remembered {
-    at: Instant,
     booking: Booking,
     answer: Arc<OnceCell<Booked>>,
 }
 
 impl Idempotency {
+    /// No booking remembered yet; records expire on `clock`.
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            entries: BoundedMap::new(MAX_REMEMBERED, clock),
+        }
+    }
+
     /// The shared slot for `key`, after dropping expired ones. A reused key with another
     /// booking is refused: it is a client bug, and guessing which one was meant could book
     /// the wrong hours.
     fn slot(&self, key: String, booking: &Booking) -> Result<Arc<OnceCell<Booked>>, OpError> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        entries.retain(|_, r| now.duration_since(r.at) < IDEMPOTENCY_WINDOW);
-        let remembered = entries.entry(key).or_insert_with(|| Remembered {
-            at: now,
-            booking: booking.clone(),
-            answer: Arc::default(),
-        });
+        let remembered = self
+            .entries
+            .get_or_insert_with(key, Some(IDEMPOTENCY_WINDOW), || Remembered {
+                booking: booking.clone(),
+                answer: Arc::default(),
+            });
         if remembered.booking != *booking {
             return Err(OpError::bad_input(
                 "Idempotency-Key",

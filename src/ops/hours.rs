@@ -7,13 +7,10 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::{OpError, Ops, params};
-use crate::sessions::{CallerId, SignedIn};
+use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
 use crate::tidsreg::week::{WeekPage, WeekRow};
 
-/// The working day a person is expected to book, unless configured otherwise (7.5 h is the
-/// Danish 37-hour week over five days, rounded as Tidsreg users book it).
-pub const DEFAULT_EXPECTED_HOURS: f64 = 7.5;
 const WEEKDAYS: [Weekday; 7] = [
     Weekday::Mon,
     Weekday::Tue,

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use super::{OpError, Ops, params};
-use crate::sessions::{CallerId, SignedIn};
+use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{LookupList, UpstreamError};
 
 /// Input of the dated lookups: the parent's id (absent for customers) and the date.

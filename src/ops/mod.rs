@@ -24,8 +24,9 @@ pub use lookups::{KindsInput, ListInput};
 pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
 
-use crate::credentials::Credentials;
-use crate::sessions::{CallerId, Sessions};
+use crate::settings::credentials::Credentials;
+use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
+use crate::store::{CallerId, Clock, Sessions};
 use crate::tidsreg::Tidsreg;
 
 /// What every operation needs: the upstream client and the per-caller sessions.
@@ -34,6 +35,8 @@ pub struct Ops {
     tidsreg: Tidsreg,
     sessions: Sessions,
     idempotency: Arc<booking::Idempotency>,
+    /// The time cached answers and idempotency records expire on.
+    clock: Clock,
     /// Hours a working day should hold; fewer gives a warning in `get_hours`.
     expected_hours: f64,
     /// How long each session keeps lookups and week pages.
@@ -46,7 +49,7 @@ pub struct Ops {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LoginInput {
     pub username: Option<String>,
-    pub password: Option<crate::secret::Secret>,
+    pub password: Option<crate::settings::secret::Secret>,
 }
 
 /// Answer of `login`.
@@ -59,16 +62,22 @@ pub struct LoginOutput {
 }
 
 impl Ops {
-    /// Operations over `tidsreg`, with sessions kept in `sessions`.
-    pub fn new(tidsreg: Tidsreg, sessions: Sessions) -> Self {
+    /// Operations over `tidsreg`, with sessions kept in `sessions`, expiring on `clock`.
+    pub fn new(tidsreg: Tidsreg, sessions: Sessions, clock: Clock) -> Self {
         Self {
             tidsreg,
             sessions,
-            idempotency: Arc::default(),
-            expected_hours: hours::DEFAULT_EXPECTED_HOURS,
-            cache_ttl: crate::cache::DEFAULT_TTL,
+            idempotency: Arc::new(booking::Idempotency::new(clock.clone())),
+            clock,
+            expected_hours: DEFAULT_EXPECTED_HOURS,
+            cache_ttl: crate::store::ttl_cache::DEFAULT_TTL,
             credentials: Arc::default(),
         }
+    }
+
+    /// The per-caller Tidsreg sessions (OAuth grants keep theirs here too).
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// Signs `credentials.key_id`'s session in by itself, and again when it expires.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::hours::{DayHours, monday_of, round2, summarise};
 use super::search::MAX_IN_FLIGHT;
 use super::{OpError, Ops, params};
-use crate::sessions::CallerId;
+use crate::store::CallerId;
 use crate::tidsreg::UpstreamError;
 
 /// Longest period one report covers: a quarter. Longer asks too much of Tidsreg at once.

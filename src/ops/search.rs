@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::text_match::{WHOLE_WORD, fold, word_score, words};
 use super::{OpError, Ops, params};
-use crate::sessions::{CallerId, SignedIn};
+use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{Lookup, LookupList, UpstreamError};
 
 /// Upstream calls one search keeps in flight: quick for the person, gentle on Tidsreg.

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{LoginInput, LoginOutput, OpError, Ops, params};
-use crate::sessions::{CallerId, SignedIn};
+use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
 
 impl Ops {
@@ -53,7 +53,7 @@ impl Ops {
                 return Err(e.into());
             }
         };
-        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl);
+        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl, &self.clock);
         self.sessions.sign_in(caller, Arc::new(signed_in));
         tracing::info!(%caller, %username, "signed in to Tidsreg");
         Ok(LoginOutput {
@@ -130,7 +130,12 @@ impl Ops {
                 UpstreamError::LoginRejected => OpError::StoredLoginRejected,
                 e => e.into(),
             })?;
-        let signed_in = SignedIn::new(credentials.username.clone(), upstream, self.cache_ttl);
+        let signed_in = SignedIn::new(
+            credentials.username.clone(),
+            upstream,
+            self.cache_ttl,
+            &self.clock,
+        );
         let signed_in = Arc::new(signed_in);
         self.sessions.sign_in(caller, signed_in.clone());
         tracing::info!(%caller, username = %credentials.username, "signed in to Tidsreg with stored credentials");

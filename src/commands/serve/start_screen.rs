@@ -1,0 +1,121 @@
+//! The one screen `serve` prints: everything needed to set up the GPT, a ChatGPT plugin or a
+//! Claude connector, and nothing else.
+
+use std::fmt::Write as _;
+
+use crate::http::api_keys::ApiKeys;
+use crate::http::oauth::{AUTHORIZE_PATH, SCOPE, TOKEN_PATH};
+use crate::settings::config_file::OAuthClient;
+
+/// What the screen shows.
+pub struct Screen<'a> {
+    pub local_url: &'a str,
+    /// The URL ChatGPT calls: the tunnel's, `--public-url`, or the local one.
+    pub public_url: &'a str,
+    /// True when the public URL is a tunnel or `--public-url`, not just the local one.
+    pub reachable: bool,
+    pub schema_file: &'a str,
+    /// What happened with the clipboard, in a few words.
+    pub clipboard: Option<String>,
+    pub keys: &'a ApiKeys,
+    /// The static OAuth client, for a GPT Action that signs people in with OAuth.
+    pub oauth_client: Option<&'a OAuthClient>,
+    pub config_file: &'a str,
+    /// `Some((url, username, password))` when serving the built-in demo upstream.
+    pub demo: Option<(&'a str, &'a str, &'a str)>,
+    pub upstream_url: &'a str,
+    /// Why there is no tunnel, and how to get one.
+    pub tunnel_note: Option<&'a str>,
+}
+
+impl Screen<'_> {
+    /// The screen as text.
+    pub fn render(&self) -> String {
+        let base = self.public_url.trim_end_matches('/');
+        let mut out = format!(
+            "tidsreg-gpt {} is serving the GPT Action API and MCP\n\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
+        line("Public URL", base);
+        line("Local URL", self.local_url);
+        line(
+            "Schema URL",
+            &format!("{base}/openapi.yaml   (GPT editor: Actions → Import from URL)"),
+        );
+        let copied = self
+            .clipboard
+            .as_deref()
+            .map(|c| format!("; {c}"))
+            .unwrap_or_default();
+        line("Schema file", &format!("{}{copied}", self.schema_file));
+        let keys = self.keys.keys();
+        if let Some(key) = keys.first() {
+            line(
+                "API key",
+                &format!("{}   (key id: {})", key.key.expose(), key.id),
+            );
+            line(
+                "",
+                "GPT editor: Actions → Authentication → API Key → Auth Type: Bearer",
+            );
+        }
+        if keys.len() > 1 {
+            let more = keys.len() - 1;
+            line("", &format!("(+{more} more keys in {})", self.config_file));
+        }
+        self.mcp_and_oauth(&mut out, base);
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
+        match self.demo {
+            Some((url, user, password)) => line(
+                "Upstream",
+                &format!("demo Tidsreg at {url} (sign in as {user} / {password})"),
+            ),
+            None => line("Upstream", self.upstream_url),
+        }
+        if !self.reachable {
+            let note = self.tunnel_note.unwrap_or(
+                "No tunnel: ChatGPT cannot reach a local URL. Pass --public-url when something else makes this server public.",
+            );
+            let _ = write!(out, "\n  {note}\n");
+        }
+        out
+    }
+
+    /// Where MCP clients connect, and what a GPT Action needs for OAuth instead of a key.
+    fn mcp_and_oauth(&self, out: &mut String, base: &str) {
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
+        line(
+            "MCP URL",
+            &format!("{base}/mcp   (sign-in: OAuth, on our own page)"),
+        );
+        line(
+            "",
+            "ChatGPT: Settings → Plugins → Add custom MCP server → paste the MCP URL, Authentication: OAuth",
+        );
+        line(
+            "",
+            "Claude: Settings → Connectors → Add custom connector → paste the MCP URL, then Connect",
+        );
+        if let Some(client) = self.oauth_client {
+            line(
+                "OAuth",
+                "GPT editor: Actions → Authentication → OAuth, with:",
+            );
+            line("", &format!("Client ID          {}", client.id));
+            line(
+                "",
+                &format!("Client Secret      {}", client.secret.expose()),
+            );
+            line("", &format!("Authorization URL  {base}{AUTHORIZE_PATH}"));
+            line("", &format!("Token URL          {base}{TOKEN_PATH}"));
+            line("", &format!("Scope              {SCOPE}"));
+        }
+    }
+}

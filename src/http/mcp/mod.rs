@@ -1,0 +1,161 @@
+//! `/mcp`: the same operations as the REST API, as MCP tools over streamable HTTP (the
+//! official Rust SDK, `rmcp`), for ChatGPT plugins and Claude connectors.
+//!
+//! Stateless on purpose: each POST is answered on its own (JSON, no MCP session), and the
+//! caller comes from each request's bearer token, never from an MCP session id. So a
+//! restart or a second replica loses nothing, and a session id cannot carry one person's
+//! identity into another's request.
+
+mod hours_tools;
+mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::request::Parts;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use crate::ops::Ops;
+use crate::store::CallerId;
+
+pub use tools::LOGIN_TOOL;
+
+/// Where the MCP endpoint is mounted.
+pub const MCP_PATH: &str = "/mcp";
+/// The server's guidance for the model (MCP `instructions`): the GPT instructions, told in
+/// tool names.
+pub const INSTRUCTIONS: &str = include_str!("../../../assets/mcp/instructions.md");
+
+/// The MCP server: the tool table over the shared operations.
+#[derive(Clone)]
+pub struct McpServer {
+    ops: Ops,
+    tools: ToolRouter<Self>,
+}
+
+impl McpServer {
+    /// Tools over `ops`.
+    pub fn new(ops: Ops) -> Self {
+        Self {
+            ops,
+            tools: Self::tool_router() + Self::hours_router(),
+        }
+    }
+
+    /// Every tool, whoever asks (tests and docs).
+    pub fn all_tools() -> Vec<Tool> {
+        (Self::tool_router() + Self::hours_router()).list_all()
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("tidsreg-gpt", env!("CARGO_PKG_VERSION")).with_title("Tidsreg"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    /// The tools this caller may use: OAuth callers are never offered `login`.
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let oauth = caller_of(&context)?.is_oauth();
+        let tools = self
+            .tools
+            .list_all()
+            .into_iter()
+            .filter(|tool| !(oauth && tool.name == LOGIN_TOOL))
+            .collect();
+        let mut result = ListToolsResult::with_all_items(tools);
+        // The list depends on who asks, so no cache may share it between callers.
+        if context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        {
+            result.ttl_ms = Some(0);
+            result.cache_scope = Some(CacheScope::Private);
+        }
+        Ok(result)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let call = ToolCallContext::new(self, request, context);
+        self.tools.call(call).await
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name).cloned()
+    }
+}
+
+fn caller_of(context: &RequestContext<RoleServer>) -> Result<CallerId, ErrorData> {
+    let parts = context.extensions.get::<Parts>().ok_or_else(|| {
+        ErrorData::internal_error("no HTTP request behind this MCP request", None)
+    })?;
+    tools::caller(parts)
+}
+
+/// `/mcp`. The door in front of it has put the caller on every request (an OAuth access
+/// token or an API key), and the SDK hands the request's extensions to the tools.
+pub fn router(ops: Ops) -> Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        // The SDK checks `Host` against loopback names by default, against DNS rebinding
+        // of unauthenticated local servers. Every `/mcp` request here needs a bearer token a
+        // browser page cannot attach, and our public host changes with the tunnel.
+        .disable_allowed_hosts();
+    let service = StreamableHttpService::new(
+        move || Ok(McpServer::new(ops.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    Router::new().route_service(MCP_PATH, service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instructions_name_every_tool() {
+        for tool in McpServer::all_tools() {
+            let name = format!("`{}`", tool.name);
+            assert!(
+                INSTRUCTIONS.contains(&name),
+                "instructions never mention {name}"
+            );
+        }
+    }
+
+    /// The tools that change something (upstream or the caller's session); every other
+    /// tool must be marked read-only, so clients may call it without asking.
+    const WRITING_TOOLS: &[&str] = &["login", "register_hours"];
+
+    #[test]
+    fn only_writing_tools_are_not_read_only() {
+        for tool in McpServer::all_tools() {
+            let read_only = tool.annotations.and_then(|a| a.read_only_hint);
+            let writes = WRITING_TOOLS.contains(&tool.name.as_ref());
+            assert_eq!(read_only, Some(!writes), "{}", tool.name);
+        }
+    }
+}

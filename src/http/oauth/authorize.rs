@@ -1,0 +1,309 @@
+//! `/oauth/authorize`: the authorization request is checked (GET), kept server-side under a
+//! random id while the person signs in, and answered with a code once Tidsreg accepts the
+//! password (POST). The form carries only that id, never the request's parameters, so a
+//! forged form cannot change where the code goes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use url::Url;
+
+use super::grants::{CodeRequest, NewGrant};
+use super::page::{self, SignIn};
+use super::{OAuth, SCOPE, tokens};
+use crate::ops::{LoginInput, OpError};
+use crate::settings::secret::Secret;
+use crate::store::{BoundedMap, CallerId, Clock};
+
+/// How long a sign-in page stays usable: time to find a password, not to leave it open.
+pub const PENDING_TTL: Duration = Duration::from_secs(15 * 60);
+/// Most sign-ins in progress at once; beyond it the oldest is dropped, so opening the page
+/// in a loop cannot grow memory.
+pub const MAX_PENDING: usize = 1_000;
+
+/// An authorization request waiting for the person to sign in.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    client_id: String,
+    client_name: String,
+    redirect_uri: String,
+    state: Option<String>,
+    challenge: Option<String>,
+}
+
+/// The waiting requests, by random id, each for [`PENDING_TTL`].
+#[derive(Debug)]
+pub struct PendingRequests(BoundedMap<String, Pending>);
+
+impl PendingRequests {
+    /// No sign-in waiting yet; they expire on `clock`.
+    pub fn new(clock: Clock) -> Self {
+        Self(BoundedMap::new(MAX_PENDING, clock))
+    }
+
+    fn add(&self, pending: Pending) -> String {
+        let id = tokens::random_id();
+        self.0.insert(id.clone(), pending, Some(PENDING_TTL));
+        id
+    }
+
+    fn get(&self, id: &str) -> Option<Pending> {
+        self.0.get(&id.to_string())
+    }
+
+    fn remove(&self, id: &str) -> Option<Pending> {
+        self.0.remove(&id.to_string())
+    }
+}
+
+/// Why an authorization request is refused: on a page when the client or its redirect URI
+/// cannot be trusted, else by redirecting back with an RFC 6749 §4.1.2.1 error.
+enum Refusal {
+    Page(String),
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
+}
+
+/// `GET /oauth/authorize`: checks the request and shows the sign-in form.
+pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Response {
+    let params = match parse_params(query.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(message) => return page::problem(StatusCode::BAD_REQUEST, &message),
+    };
+    match check_request(&state, &params) {
+        Ok(pending) => {
+            let redirect_host = host_of(&pending.redirect_uri);
+            let client = pending.client_name.clone();
+            let request = state.inner.pending.add(pending);
+            page::sign_in(&SignIn {
+                client: &client,
+                redirect_host: &redirect_host,
+                request: &request,
+                username: "",
+                error: None,
+            })
+        }
+        Err(Refusal::Page(message)) => page::problem(StatusCode::BAD_REQUEST, &message),
+        Err(Refusal::Redirect {
+            redirect_uri,
+            state,
+            error,
+            description,
+        }) => {
+            let mut pairs = vec![
+                ("error", error.to_string()),
+                ("error_description", description),
+            ];
+            pairs.extend(state.map(|s| ("state", s)));
+            redirect_with(&redirect_uri, &pairs)
+        }
+    }
+}
+
+/// `POST /oauth/authorize`: the sign-in form. Signs the new grant in to Tidsreg, then
+/// sends the person back to the client with a code.
+pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
+    let mut form: HashMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let request_id = form.remove("request").unwrap_or_default();
+    let username = form
+        .remove("username")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let password = Secret::new(form.remove("password").unwrap_or_default());
+    let oauth = &state;
+    let Some(pending) = oauth.inner.pending.get(&request_id) else {
+        return page::problem(
+            StatusCode::BAD_REQUEST,
+            "This sign-in page has expired or was already used. Go back to ChatGPT or Claude and connect again.",
+        );
+    };
+    let again = |error: &str| {
+        page::sign_in(&SignIn {
+            client: &pending.client_name,
+            redirect_host: &host_of(&pending.redirect_uri),
+            request: &request_id,
+            username: &username,
+            error: Some(error),
+        })
+    };
+    if username.is_empty() || password.is_empty() {
+        return again("Enter your Tidsreg username and password.");
+    }
+    let grant_id = tokens::random_id();
+    let caller = CallerId::oauth(&grant_id);
+    let input = LoginInput {
+        username: Some(username.clone()),
+        password: Some(password),
+    };
+    if let Err(error) = state.inner.ops.sign_in_grant(&caller, input).await {
+        return again(&sign_in_error(&error));
+    }
+    oauth.inner.pending.remove(&request_id);
+    oauth.inner.grants.add(
+        &grant_id,
+        NewGrant {
+            client_id: pending.client_id.clone(),
+            username,
+            scope: SCOPE.into(),
+        },
+    );
+    let code = oauth.inner.grants.issue_code(
+        &grant_id,
+        CodeRequest {
+            client_id: pending.client_id,
+            redirect_uri: pending.redirect_uri.clone(),
+            challenge: pending.challenge,
+        },
+    );
+    tracing::info!(client = %pending.client_name, "OAuth sign-in: code issued");
+    let mut pairs = vec![("code", code.expose().to_string())];
+    pairs.extend(pending.state.map(|s| ("state", s)));
+    redirect_with(&pending.redirect_uri, &pairs)
+}
+
+/// The checks of RFC 6749 §4.1.1 and OAuth 2.1 (PKCE S256, exact redirect URI).
+fn check_request(oauth: &OAuth, params: &HashMap<String, String>) -> Result<Pending, Refusal> {
+    let param = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let client_id = param("client_id").ok_or_else(|| {
+        Refusal::Page(
+            "The sign-in link has no client_id. Connect again from ChatGPT or Claude.".into(),
+        )
+    })?;
+    let client = oauth.inner.clients.get(client_id).ok_or_else(|| {
+        Refusal::Page(
+            "This app is not registered here (the server may have restarted). Remove the connector and add it again, or check the GPT's OAuth client id.".into(),
+        )
+    })?;
+    let redirect_uri = match param("redirect_uri") {
+        Some(uri) if client.allows_redirect(uri) => uri.to_string(),
+        Some(_) => {
+            return Err(Refusal::Page(
+                "The redirect URI of this sign-in link is not one the app registered, so no code will be sent there.".into(),
+            ));
+        }
+        None => client
+            .only_redirect()
+            .map(str::to_string)
+            .ok_or_else(|| Refusal::Page("The sign-in link has no redirect_uri.".into()))?,
+    };
+    let state = param("state").map(str::to_string);
+    let refuse = |error: &'static str, description: &str| Refusal::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+        error,
+        description: description.to_string(),
+    };
+    if param("response_type") != Some("code") {
+        return Err(refuse(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    let challenge = param("code_challenge").map(str::to_string);
+    match (param("code_challenge_method"), &challenge) {
+        (Some(method), Some(_)) if method != "S256" => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method=S256 is required with code_challenge",
+            ));
+        }
+        (_, Some(c)) if !tokens::is_s256_challenge(c) => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
+            ));
+        }
+        (_, None) if client.is_public() => {
+            return Err(refuse(
+                "invalid_request",
+                "PKCE is required: send code_challenge and code_challenge_method=S256",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(resource) = param("resource")
+        && !oauth.serves_resource(resource)
+    {
+        return Err(refuse(
+            "invalid_target",
+            "resource must be this server's URL",
+        ));
+    }
+    Ok(Pending {
+        client_id: client.id,
+        client_name: client.name,
+        redirect_uri,
+        state,
+        challenge,
+    })
+}
+
+/// The query's parameters; a repeated one is an error (RFC 6749 §3.1).
+fn parse_params(query: &str) -> Result<HashMap<String, String>, String> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()).into_owned() {
+        if params.insert(name.clone(), value).is_some() {
+            return Err(format!(
+                "The sign-in link repeats the parameter `{name}`. Connect again from ChatGPT or Claude."
+            ));
+        }
+    }
+    Ok(params)
+}
+
+/// The words the sign-in page shows for a failed login.
+fn sign_in_error(error: &OpError) -> String {
+    match error {
+        OpError::LoginRejected => {
+            "Tidsreg did not accept this username and password. Check them and try again.".into()
+        }
+        OpError::BadInput { .. } => "Enter your Tidsreg username and password.".into(),
+        OpError::UpstreamTimeout => "Tidsreg did not answer in time. Try again in a moment.".into(),
+        other => format!(
+            "Tidsreg could not check the password right now ({other}). Try again in a moment."
+        ),
+    }
+}
+
+/// The host a redirect goes to, for the page ("you go back to chatgpt.com").
+fn host_of(uri: &str) -> String {
+    Url::parse(uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| uri.to_string())
+}
+
+/// 303 to `uri` with `pairs` added to its query (keeping any query it already has).
+fn redirect_with(uri: &str, pairs: &[(&str, String)]) -> Response {
+    let Ok(mut url) = Url::parse(uri) else {
+        return page::problem(StatusCode::BAD_REQUEST, "The redirect URI is not a URL.");
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in pairs {
+            query.append_pair(name, value);
+        }
+    }
+    Redirect::to(url.as_str()).into_response()
+}

@@ -1,0 +1,383 @@
+//! OAuth clients: the static one from the config file (GPT Actions), and the ones MCP clients
+//! register for themselves (RFC 7591). Also client authentication at the token endpoint.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::error::OAuthError;
+use super::tokens;
+use crate::settings::config_file::OAuthClient;
+use crate::settings::secret::Secret;
+
+/// Most dynamically registered clients kept; the oldest is forgotten beyond this, so an
+/// unauthenticated endpoint cannot grow memory without bound. A forgotten client gets
+/// `invalid_client` and registers again.
+pub const MAX_REGISTERED_CLIENTS: usize = 1_000;
+/// Longest client name kept (it is shown on the sign-in page).
+const MAX_CLIENT_NAME_CHARS: usize = 80;
+/// Hosts of ChatGPT's GPT Action OAuth callbacks: `https://<host>/aip/<gpt id>/oauth/callback`.
+const GPT_ACTION_CALLBACK_HOSTS: &[&str] = &["chatgpt.com", "chat.openai.com"];
+
+/// How a client proves itself at the token endpoint (RFC 7591 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A public client (a desktop or browser app): no secret, PKCE instead.
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// Where a client may have people sent back to.
+#[derive(Debug, Clone)]
+enum Redirects {
+    /// Exactly these URIs (OAuth 2.1: exact string match).
+    Exact(Vec<String>),
+    /// Any GPT Action callback: the static client's default, since a GPT's id is unknown
+    /// until the GPT is saved.
+    GptActionCallbacks,
+}
+
+/// A known client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    /// Shown on the sign-in page: who is asking.
+    pub name: String,
+    /// `None` for public clients.
+    secret: Option<Secret>,
+    redirects: Redirects,
+}
+
+impl Client {
+    /// True when `uri` is one this client registered (or, for the static client without
+    /// configured URIs, a GPT Action callback).
+    pub fn allows_redirect(&self, uri: &str) -> bool {
+        match &self.redirects {
+            Redirects::Exact(uris) => uris.iter().any(|u| u == uri),
+            Redirects::GptActionCallbacks => is_gpt_action_callback(uri),
+        }
+    }
+
+    /// The redirect URI to use when the request names none: allowed only when exactly one
+    /// is registered (RFC 6749 §3.1.2.3).
+    pub fn only_redirect(&self) -> Option<&str> {
+        match &self.redirects {
+            Redirects::Exact(uris) if uris.len() == 1 => Some(&uris[0]),
+            _ => None,
+        }
+    }
+
+    /// Public clients have no secret, so they must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+}
+
+/// A registration request (RFC 7591 §2); fields we do not use are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct Registration {
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    pub client_name: Option<String>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+}
+
+/// The answer to a registration (RFC 7591 §3.2.1).
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub client_id_issued_at: i64,
+    /// 0: the secret does not expire (it lives as long as this process).
+    pub client_secret_expires_at: i64,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<&'static str>,
+    pub response_types: Vec<&'static str>,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    clients: HashMap<String, Client>,
+    order: VecDeque<String>,
+}
+
+/// Every client this server knows.
+#[derive(Debug)]
+pub struct Clients {
+    fixed: Option<Client>,
+    registered: Mutex<Registry>,
+}
+
+impl Clients {
+    /// The static client (if configured) and no registered ones yet.
+    pub fn new(fixed: Option<&OAuthClient>) -> Self {
+        let fixed = fixed.map(|c| Client {
+            id: c.id.clone(),
+            name: "ChatGPT (GPT Action)".into(),
+            secret: Some(c.secret.clone()),
+            redirects: if c.redirect_uris.is_empty() {
+                Redirects::GptActionCallbacks
+            } else {
+                Redirects::Exact(c.redirect_uris.clone())
+            },
+        });
+        Self {
+            fixed,
+            registered: Mutex::default(),
+        }
+    }
+
+    /// The client called `id`.
+    pub fn get(&self, id: &str) -> Option<Client> {
+        if let Some(fixed) = self.fixed.as_ref().filter(|c| c.id == id) {
+            return Some(fixed.clone());
+        }
+        self.lock().clients.get(id).cloned()
+    }
+
+    /// Registers a client (RFC 7591), public or confidential as it asks.
+    pub fn register(&self, request: Registration) -> Result<Registered, OAuthError> {
+        check_registration(&request)?;
+        let method = request
+            .token_endpoint_auth_method
+            .unwrap_or(AuthMethod::ClientSecretBasic);
+        let secret = (method != AuthMethod::None).then(|| {
+            tokens::random_token(tokens::CLIENT_SECRET_PREFIX)
+                .expose()
+                .to_string()
+        });
+        let name: String = request
+            .client_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("an MCP client")
+            .chars()
+            .take(MAX_CLIENT_NAME_CHARS)
+            .collect();
+        let client = Client {
+            id: format!("tgpt_client_{}", tokens::random_id()),
+            name: name.clone(),
+            secret: secret.clone().map(Secret::new),
+            redirects: Redirects::Exact(request.redirect_uris.clone()),
+        };
+        let registered = Registered {
+            client_id: client.id.clone(),
+            client_secret: secret,
+            client_id_issued_at: chrono::Utc::now().timestamp(),
+            client_secret_expires_at: 0,
+            client_name: name,
+            redirect_uris: request.redirect_uris,
+            token_endpoint_auth_method: method,
+            grant_types: vec!["authorization_code", "refresh_token"],
+            response_types: vec!["code"],
+        };
+        let mut registry = self.lock();
+        while registry.order.len() >= MAX_REGISTERED_CLIENTS {
+            if let Some(oldest) = registry.order.pop_front() {
+                registry.clients.remove(&oldest);
+            }
+        }
+        registry.order.push_back(client.id.clone());
+        registry.clients.insert(client.id.clone(), client);
+        Ok(registered)
+    }
+
+    /// Who is calling the token or revocation endpoint: HTTP Basic (RFC 6749 §2.3.1) or
+    /// `client_id`/`client_secret` in the form. Public clients send only `client_id`.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        form: &HashMap<String, String>,
+    ) -> Result<Client, OAuthError> {
+        let (id, secret) = match basic_credentials(headers)? {
+            Some(credentials) => credentials,
+            None => match form.get("client_id") {
+                Some(id) => (id.clone(), form.get("client_secret").cloned()),
+                None => {
+                    return Err(OAuthError::invalid_client(
+                        "client authentication is missing: send `client_id` (and `client_secret`) in the form or an HTTP Basic header",
+                    ));
+                }
+            },
+        };
+        let client = self.get(&id).ok_or_else(|| {
+            OAuthError::invalid_client(
+                "unknown `client_id`; register again (this server forgets registrations when it restarts)",
+            )
+        })?;
+        match (&client.secret, secret) {
+            (None, _) => Ok(client),
+            (Some(expected), Some(presented)) if expected.matches(&presented) => Ok(client),
+            (Some(_), Some(_)) => Err(OAuthError::invalid_client(
+                "wrong `client_secret`; use the one `tidsreg-gpt serve` printed (or that registration returned)",
+            )),
+            (Some(_), None) => Err(OAuthError::invalid_client(
+                "this client must authenticate: send its `client_secret` (form or HTTP Basic)",
+            )),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registered.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn check_registration(request: &Registration) -> Result<(), OAuthError> {
+    if request.redirect_uris.is_empty() {
+        return Err(OAuthError::invalid_redirect_uri(
+            "`redirect_uris` is required: list the exact URIs to send the person back to",
+        ));
+    }
+    for uri in &request.redirect_uris {
+        check_redirect_uri(uri)?;
+    }
+    let unsupported = |values: &Option<Vec<String>>, allowed: &[&str]| {
+        values
+            .iter()
+            .flatten()
+            .find(|v| !allowed.contains(&v.as_str()))
+            .cloned()
+    };
+    if let Some(grant) = unsupported(
+        &request.grant_types,
+        &["authorization_code", "refresh_token"],
+    ) {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "grant type `{grant}` is not supported; use authorization_code and refresh_token"
+        )));
+    }
+    if let Some(kind) = unsupported(&request.response_types, &["code"]) {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "response type `{kind}` is not supported; use code"
+        )));
+    }
+    Ok(())
+}
+
+/// Codes go only to https URLs, or to http on this machine (native apps, RFC 8252 §7.3).
+fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
+    let bad = |why: &str| OAuthError::invalid_redirect_uri(format!("`{uri}` {why}"));
+    let url = Url::parse(uri).map_err(|_| bad("is not an absolute URL"))?;
+    if url.fragment().is_some() {
+        return Err(bad("must not have a fragment"));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(bad(
+            "must be https (or http on localhost / 127.0.0.1 for apps on this machine)",
+        )),
+    }
+}
+
+/// `https://chatgpt.com/aip/<gpt id>/oauth/callback` (or on chat.openai.com), nothing else.
+fn is_gpt_action_callback(uri: &str) -> bool {
+    let Ok(url) = Url::parse(uri) else {
+        return false;
+    };
+    let host_ok = url
+        .host_str()
+        .is_some_and(|h| GPT_ACTION_CALLBACK_HOSTS.contains(&h));
+    let segments: Vec<&str> = url.path().split('/').collect();
+    let path_ok = matches!(
+        segments.as_slice(),
+        ["", "aip", id, "oauth", "callback"]
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    url.scheme() == "https"
+        && host_ok
+        && path_ok
+        && url.port().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+}
+
+/// `Authorization: Basic base64(urlencode(id):urlencode(secret))`, when present.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Option<String>)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let malformed =
+        || OAuthError::invalid_client("the HTTP Basic header is not base64 of id:secret");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), Some(unescape(secret)))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpt_action_callbacks_only() {
+        assert!(is_gpt_action_callback(
+            "https://chatgpt.com/aip/g-abc123/oauth/callback"
+        ));
+        assert!(is_gpt_action_callback(
+            "https://chat.openai.com/aip/g-XYZ_9/oauth/callback"
+        ));
+        for bad in [
+            "http://chatgpt.com/aip/g-abc/oauth/callback",
+            "https://chatgpt.com.evil.example/aip/g-abc/oauth/callback",
+            "https://chatgpt.com/aip/g-abc/oauth/callback?x=1",
+            "https://chatgpt.com/aip/a/b/oauth/callback",
+            "https://evil@chatgpt.com/aip/g-abc/oauth/callback",
+            "https://chatgpt.com:8443/aip/g-abc/oauth/callback",
+        ] {
+            assert!(!is_gpt_action_callback(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn registered_redirects_are_https_or_loopback() {
+        assert!(check_redirect_uri("https://claude.ai/api/mcp/auth_callback").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:33418/callback").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("http://example.com/cb").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+        assert!(check_redirect_uri("https://a.example/cb#x").is_err());
+    }
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        let mut headers = HeaderMap::new();
+        let encoded = base64::engine::general_purpose::STANDARD.encode("my%20id:s%3Acret");
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Basic {encoded}").parse().unwrap(),
+        );
+        let (id, secret) = basic_credentials(&headers).unwrap().unwrap();
+        assert_eq!(id, "my id");
+        assert_eq!(secret.as_deref(), Some("s:cret"));
+    }
+}
