@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::hours::DayHours;
-use super::{OpError, Ops, params};
+use super::params::Text;
+use super::{OpError, Operation, Ops, params};
 use crate::store::{BoundedMap, CallerId, Clock};
 use crate::tidsreg::{Booking, UpstreamError};
 
@@ -20,16 +21,40 @@ pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Longest note or contact name we pass on; the upstream's own limit is unknown.
 const MAX_TEXT_CHARS: usize = 500;
 
-/// Input of `register_hours`: JSON values, so numbers and numeric strings both work.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of booking hours: numbers and numeric strings both work.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterInput {
-    pub date: Option<Value>,
-    pub hours: Option<Value>,
-    pub activity_id: Option<Value>,
-    pub kind_id: Option<Value>,
-    pub note: Option<Value>,
-    pub contact_name: Option<Value>,
+    /// The day to book, YYYY-MM-DD.
+    #[schemars(with = "String", extend("format" = "date"))]
+    pub date: Text,
+    /// Hours to book: more than 0, at most 24, at most two decimals (7.5).
+    #[schemars(with = "f64")]
+    pub hours: Text,
+    /// The activity's `id`, from a search or the activities lookup.
+    #[schemars(with = "u64", range(min = 1))]
+    pub activity_id: Text,
+    /// The kind's `id`, from the kinds lookup.
+    #[schemars(with = "u64", range(min = 1))]
+    pub kind_id: Text,
+    /// Invoice text shown to the customer; ask the user, may be empty.
+    #[schemars(with = "Option<String>")]
+    pub note: Text,
+    /// Customer contact person, when the user names one.
+    #[schemars(with = "Option<String>")]
+    pub contact_name: Text,
+    /// The `Idempotency-Key` header of a REST call: a retry with the same key is booked
+    /// once. Not an argument; MCP calls are matched by their content.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub idempotency_key: Option<String>,
+}
+
+impl Operation for RegisterInput {
+    type Output = Booked;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.register_hours(caller, self).await
+    }
 }
 
 /// The answer: what was booked and the day as it now stands upstream.
@@ -111,11 +136,15 @@ impl Ops {
     pub async fn register_hours(
         &self,
         caller: &CallerId,
-        idempotency_key: Option<&str>,
         input: RegisterInput,
     ) -> Result<Booked, OpError> {
+        let idempotency_key = input.idempotency_key.clone();
         let booking = validate(input)?;
-        let key = match idempotency_key.map(str::trim).filter(|k| !k.is_empty()) {
+        let key = match idempotency_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
             Some(k) => format!("{caller}\u{0}key\u{0}{k}"),
             None => format!("{caller}\u{0}content\u{0}{booking:?}"),
         };
@@ -189,16 +218,12 @@ fn refused(status: u16, excerpt: &str) -> OpError {
 }
 
 fn validate(input: RegisterInput) -> Result<Booking, OpError> {
-    let date = params::text_of(input.date.as_ref());
-    let date = params::date("date", params::required("date", date.as_deref())?)?;
-    let hours = params::hours("hours", params::text_of(input.hours.as_ref()).as_deref())?;
-    let activity_id = params::id(
-        "activityId",
-        params::text_of(input.activity_id.as_ref()).as_deref(),
-    )?;
-    let kind_id = params::id("kindId", params::text_of(input.kind_id.as_ref()).as_deref())?;
-    let note = optional_text("note", input.note.as_ref())?;
-    let contact_name = optional_text("contactName", input.contact_name.as_ref())?;
+    let date = params::date("date", params::required("date", input.date.as_deref())?)?;
+    let hours = params::hours("hours", input.hours.as_deref())?;
+    let activity_id = params::id("activityId", input.activity_id.as_deref())?;
+    let kind_id = params::id("kindId", input.kind_id.as_deref())?;
+    let note = optional_text("note", &input.note)?;
+    let contact_name = optional_text("contactName", &input.contact_name)?;
     Ok(Booking {
         date,
         hours,
@@ -209,11 +234,8 @@ fn validate(input: RegisterInput) -> Result<Booking, OpError> {
     })
 }
 
-fn optional_text(field: &'static str, value: Option<&Value>) -> Result<String, OpError> {
-    let text = params::text_of(value)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
+    let text = value.as_deref().unwrap_or_default().trim().to_string();
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(OpError::bad_input(
             field,

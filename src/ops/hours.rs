@@ -2,11 +2,13 @@
 //! ISO week arithmetic.
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
-use super::{OpError, Ops, params};
+use super::params::Text;
+use super::{OpError, Operation, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
 use crate::tidsreg::week::{WeekPage, WeekRow};
@@ -21,17 +23,39 @@ const WEEKDAYS: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
-/// Input of `get_hours`.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of reading the hours of a week.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct HoursInput {
-    pub date: Option<String>,
+    /// Any day of the week to read, as YYYY-MM-DD; defaults to today (this week). Turn "last
+    /// week" into a date in that week first.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
 }
 
-/// Input of `get_week`.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of the bounds of an ISO week.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct WeekInput {
-    pub year: Option<String>,
-    pub week: Option<String>,
+    /// ISO week-numbering year, like 2026; defaults to the current one.
+    #[schemars(with = "Option<i32>")]
+    pub year: Text,
+    /// ISO week number, 1 to 53; defaults to the current week.
+    #[schemars(with = "Option<u32>")]
+    pub week: Text,
+}
+
+impl Operation for HoursInput {
+    type Output = WeekHours;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.get_hours(caller, self).await
+    }
+}
+
+impl Operation for WeekInput {
+    type Output = WeekBounds;
+    /// Pure date arithmetic, but like every operation only for an identified caller.
+    async fn run(self, ops: &Ops, _caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.get_week(self)
+    }
 }
 
 /// An ISO week's bounds.

@@ -3,23 +3,113 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use super::{OpError, Ops, params};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::params::Text;
+use super::{OpError, Operation, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{LookupList, UpstreamError};
 
-/// Input of the dated lookups: the parent's id (absent for customers) and the date.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ListInput {
-    pub parent_id: Option<String>,
-    pub date: Option<String>,
+/// Input of the customers lookup.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct CustomersInput {
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
+    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
 }
 
-/// Input of `list_kinds`: kinds are looked up by names, not ids.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of the projects lookup.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectsInput {
+    /// Id of the customer, from the customers lookup.
+    #[schemars(with = "u64", range(min = 1))]
+    pub customer_id: Text,
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
+    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
+}
+
+/// Input of the phases lookup.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhasesInput {
+    /// Id of the project, from the projects lookup.
+    #[schemars(with = "u64", range(min = 1))]
+    pub project_id: Text,
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
+    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
+}
+
+/// Input of the activities lookup.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivitiesInput {
+    /// Id of the phase, from the phases lookup.
+    #[schemars(with = "u64", range(min = 1))]
+    pub phase_id: Text,
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
+    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
+}
+
+/// Input of the kinds lookup: kinds are looked up by names, not ids.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KindsInput {
-    pub project_name: Option<String>,
-    pub activity_name: Option<String>,
+    /// Exact name of the project, as the projects lookup gave it (not its id).
+    #[schemars(with = "String")]
+    pub project_name: Text,
+    /// Exact name of the activity, as the activities lookup gave it (not its id).
+    #[schemars(with = "String")]
+    pub activity_name: Text,
+}
+
+/// A dated lookup's input: the parent's id (absent for customers) and the date.
+struct ListInput<'a> {
+    parent_id: Option<&'a Text>,
+    date: &'a Text,
+}
+
+impl Operation for CustomersInput {
+    type Output = Arc<LookupList>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.list_customers(caller, self).await
+    }
+}
+
+impl Operation for ProjectsInput {
+    type Output = Arc<LookupList>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.list_projects(caller, self).await
+    }
+}
+
+impl Operation for PhasesInput {
+    type Output = Arc<LookupList>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.list_phases(caller, self).await
+    }
+}
+
+impl Operation for ActivitiesInput {
+    type Output = Arc<LookupList>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.list_activities(caller, self).await
+    }
+}
+
+impl Operation for KindsInput {
+    type Output = Arc<LookupList>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.list_kinds(caller, self).await
+    }
 }
 
 /// One dated level of the hierarchy: where it lives upstream and what its parent is called.
@@ -51,8 +141,12 @@ impl Ops {
     pub async fn list_customers(
         &self,
         caller: &CallerId,
-        input: ListInput,
+        input: CustomersInput,
     ) -> Result<Arc<LookupList>, OpError> {
+        let input = ListInput {
+            parent_id: None,
+            date: &input.date,
+        };
         self.list_level(caller, &CUSTOMERS, input).await
     }
 
@@ -60,8 +154,12 @@ impl Ops {
     pub async fn list_projects(
         &self,
         caller: &CallerId,
-        input: ListInput,
+        input: ProjectsInput,
     ) -> Result<Arc<LookupList>, OpError> {
+        let input = ListInput {
+            parent_id: Some(&input.customer_id),
+            date: &input.date,
+        };
         self.list_level(caller, &PROJECTS, input).await
     }
 
@@ -69,8 +167,12 @@ impl Ops {
     pub async fn list_phases(
         &self,
         caller: &CallerId,
-        input: ListInput,
+        input: PhasesInput,
     ) -> Result<Arc<LookupList>, OpError> {
+        let input = ListInput {
+            parent_id: Some(&input.project_id),
+            date: &input.date,
+        };
         self.list_level(caller, &PHASES, input).await
     }
 
@@ -78,8 +180,12 @@ impl Ops {
     pub async fn list_activities(
         &self,
         caller: &CallerId,
-        input: ListInput,
+        input: ActivitiesInput,
     ) -> Result<Arc<LookupList>, OpError> {
+        let input = ListInput {
+            parent_id: Some(&input.phase_id),
+            date: &input.date,
+        };
         self.list_level(caller, &ACTIVITIES, input).await
     }
 
@@ -103,10 +209,13 @@ impl Ops {
         &self,
         caller: &CallerId,
         level: &Level,
-        input: ListInput,
+        input: ListInput<'_>,
     ) -> Result<Arc<LookupList>, OpError> {
         let parent = match level.parent {
-            Some(field) => Some((field, params::id(field, input.parent_id.as_deref())?)),
+            Some(field) => Some((
+                field,
+                params::id(field, input.parent_id.and_then(Text::as_deref))?,
+            )),
             None => None,
         };
         let date = params::date_or_today("date", input.date.as_deref())?;

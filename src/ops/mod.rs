@@ -15,12 +15,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use std::future::Future;
+
+use bytes::Bytes;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
 pub use error::OpError;
-pub use hours::{HoursInput, WeekInput};
-pub use lookups::{KindsInput, ListInput};
+pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
+pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, ProjectsInput};
+pub use params::Text;
 pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
 
@@ -45,11 +51,72 @@ pub struct Ops {
     credentials: Arc<HashMap<CallerId, Credentials>>,
 }
 
-/// Input of `login`.
-#[derive(Debug, Default, serde::Deserialize)]
+/// One operation as both transports call it. The input type is what REST parses a query
+/// or body into and what MCP parses the tool's arguments into; its JSON Schema (doc comments
+/// included) is the tool's input schema. So a REST call and a tool call of the same
+/// operation agree by construction.
+pub trait Operation: DeserializeOwned + JsonSchema + Send + 'static {
+    /// The answer, as both transports send it.
+    type Output: Answer + Send;
+
+    /// Runs the operation for `caller`.
+    fn run(
+        self,
+        ops: &Ops,
+        caller: &CallerId,
+    ) -> impl Future<Output = Result<Self::Output, OpError>> + Send;
+}
+
+/// An operation's answer as JSON: the body REST sends, the text MCP sends.
+pub trait Answer {
+    /// The JSON encoding.
+    fn to_json(&self) -> Result<Bytes, serde_json::Error>;
+}
+
+/// Every serialisable answer is encoded when asked; a cached lookup list keeps its own
+/// encoding (see `tidsreg::LookupList`).
+macro_rules! serialised_answers {
+    ($($answer:ty),* $(,)?) => {$(
+        impl Answer for $answer {
+            fn to_json(&self) -> Result<Bytes, serde_json::Error> {
+                serde_json::to_vec(self).map(Bytes::from)
+            }
+        }
+    )*};
+}
+
+serialised_answers!(
+    LoginOutput,
+    WeekHours,
+    WeekBounds,
+    Booked,
+    Vec<SearchHit>,
+    Report
+);
+
+impl Answer for Arc<crate::tidsreg::LookupList> {
+    fn to_json(&self) -> Result<Bytes, serde_json::Error> {
+        Ok(self.json())
+    }
+}
+
+/// Input of `login`: the user's own Tidsreg username and password.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct LoginInput {
-    pub username: Option<String>,
-    pub password: Option<crate::settings::secret::Secret>,
+    /// The user's Tidsreg username.
+    #[schemars(with = "String")]
+    pub username: Text,
+    /// The user's Tidsreg password. Never repeat it back to the user.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub password: Option<crate::settings::Secret>,
+}
+
+impl Operation for LoginInput {
+    type Output = LoginOutput;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.login(caller, self).await
+    }
 }
 
 /// Answer of `login`.

@@ -2,8 +2,40 @@
 //! the field and show the expected form.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 use super::OpError;
+
+/// An input field as the text the parsers below take, whatever JSON it arrived as: REST
+/// query strings give text, MCP arguments and JSON bodies give numbers or strings, so
+/// `"activityId": 4201` and `"activityId": "4201"` are the same input. A missing or `null`
+/// field is absent. Validation, and its words, happen only in the operation, so a bad value
+/// gets the same sentence over REST and MCP, never a transport's own parse error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text(Option<String>);
+
+impl Text {
+    /// The field's text, if it was given.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Self(Some(text.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    /// Through `Option`, so a missing field is `None` without `#[serde(default)]`, which
+    /// keeps the JSON Schema's `required` list as each field declares it.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Option::<Value>::deserialize(deserializer)?;
+        Ok(Self(text_of(value.as_ref())))
+    }
+}
 
 /// Dates travel as `YYYY-MM-DD`, like HTML date inputs and ISO 8601.
 pub const DATE_FORMAT: &str = "%Y-%m-%d";

@@ -9,18 +9,33 @@ use serde::Serialize;
 
 use super::hours::{DayHours, monday_of, round2, summarise};
 use super::search::MAX_IN_FLIGHT;
-use super::{OpError, Ops, params};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::params::Text;
+use super::{OpError, Operation, Ops, params};
 use crate::store::CallerId;
 use crate::tidsreg::UpstreamError;
 
 /// Longest period one report covers: a quarter. Longer asks too much of Tidsreg at once.
 pub const MAX_REPORT_DAYS: i64 = 92;
 
-/// Input of `get_report`.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of the report over a period.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ReportInput {
-    pub from: Option<String>,
-    pub to: Option<String>,
+    /// First day, YYYY-MM-DD; defaults to the first day of the month of `to`.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub from: Text,
+    /// Last day, YYYY-MM-DD; defaults to today. At most 92 days after `from`.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub to: Text,
+}
+
+impl Operation for ReportInput {
+    type Output = Report;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.get_report(caller, self).await
+    }
 }
 
 /// The report: totals, and hours grouped several ways, biggest first.

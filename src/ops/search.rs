@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, stream};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
+use super::params::Text;
 use super::text_match::{WHOLE_WORD, fold, word_score, words};
-use super::{OpError, Ops, params};
+use super::{OpError, Operation, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{Lookup, LookupList, UpstreamError};
 
@@ -20,12 +22,27 @@ pub const MAX_LIMIT: usize = 50;
 /// Bonus for an activity whose whole name is the query: "Udvikling" beats "Udvikling af …".
 const EXACT_NAME_BONUS: u32 = 50;
 
-/// Input of `search`.
-#[derive(Debug, Default, serde::Deserialize)]
+/// Input of finding where to book.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SearchInput {
-    pub q: Option<String>,
-    pub date: Option<String>,
-    pub limit: Option<String>,
+    /// The user's words for the place to book, like "acme portal development" or
+    /// "udvikling". Every word must match somewhere on the path.
+    #[schemars(with = "String")]
+    pub q: Text,
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
+    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    pub date: Text,
+    /// Most results to answer, 1 to 50; defaults to 10.
+    #[schemars(with = "Option<u32>")]
+    pub limit: Text,
+}
+
+impl Operation for SearchInput {
+    type Output = Vec<SearchHit>;
+    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
+        ops.search(caller, self).await
+    }
 }
 
 /// One place to book, with everything needed to book it.

@@ -1,4 +1,7 @@
-//! Request handlers: parse the HTTP shape of the input, call the operation, answer JSON.
+//! Request handlers. Every GET operation is one generic handler: the query string parsed
+//! into the operation's input type (the same type MCP parses its arguments into), the
+//! operation run, its answer sent as JSON. The two POSTs add what only REST has: a login
+//! form body, and the `Idempotency-Key` header.
 
 use std::collections::HashMap;
 
@@ -6,27 +9,31 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, OriginalUri, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::response::IntoResponse;
-use serde_json::json;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 
 use super::ApiState;
 use crate::http::error::ApiError;
-use crate::ops::hours::{WeekBounds, WeekHours};
-use crate::ops::{
-    Booked, HoursInput, KindsInput, ListInput, LoginInput, RegisterInput, Report, ReportInput,
-    SearchHit, SearchInput, WeekInput,
-};
+use crate::ops::{Answer, LoginInput, OpError, Operation, RegisterInput, Text};
 use crate::store::CallerId;
 
-type Answer<T> = Result<Json<T>, ApiError>;
-
-/// A JSON answer encoded once and kept (a cached lookup list): sent as it is.
+/// An operation's answer, already encoded (a cached lookup list keeps its encoding).
 pub struct JsonBytes(Bytes);
 
 impl IntoResponse for JsonBytes {
-    fn into_response(self) -> axum::response::Response {
+    fn into_response(self) -> Response {
         let json = HeaderValue::from_static("application/json");
         ([(header::CONTENT_TYPE, json)], self.0).into_response()
+    }
+}
+
+impl JsonBytes {
+    fn of(answer: &impl Answer) -> Result<Self, ApiError> {
+        answer.to_json().map(Self).map_err(|e| {
+            ApiError::Op(OpError::Upstream(format!(
+                "the answer could not be encoded ({e}); try again"
+            )))
+        })
     }
 }
 
@@ -43,15 +50,25 @@ pub async fn openapi(State(state): State<ApiState>) -> impl IntoResponse {
     )
 }
 
+/// `GET` of any operation whose input is its query string.
+pub async fn query<I: Operation>(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<CallerId>,
+    RawQuery(query): RawQuery,
+) -> Result<JsonBytes, ApiError> {
+    let input: I = from_query(query)?;
+    JsonBytes::of(&input.run(&state.ops, &caller).await?)
+}
+
 /// `POST /api/login`, JSON or form-encoded (the seed crashed on forms).
 pub async fn login(
     State(state): State<ApiState>,
     Extension(caller): Extension<CallerId>,
     headers: HeaderMap,
     body: Bytes,
-) -> Answer<crate::ops::LoginOutput> {
+) -> Result<JsonBytes, ApiError> {
     let input = login_input(&headers, &body)?;
-    Ok(Json(state.ops.login(&caller, input).await?))
+    JsonBytes::of(&input.run(&state.ops, &caller).await?)
 }
 
 fn login_input(headers: &HeaderMap, body: &[u8]) -> Result<LoginInput, ApiError> {
@@ -64,87 +81,15 @@ fn login_input(headers: &HeaderMap, body: &[u8]) -> Result<LoginInput, ApiError>
         let mut form: HashMap<String, String> =
             url::form_urlencoded::parse(body).into_owned().collect();
         return Ok(LoginInput {
-            username: form.remove("username"),
+            username: form
+                .remove("username")
+                .as_deref()
+                .map(Text::from)
+                .unwrap_or_default(),
             password: form.remove("password").map(Into::into),
         });
     }
     json_body(body, r#"{"username": "...", "password": "..."}"#)
-}
-
-/// `GET /api/customers?date`
-pub async fn customers(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBytes, ApiError> {
-    let input = list_input(query, None);
-    Ok(JsonBytes(
-        state.ops.list_customers(&caller, input).await?.json(),
-    ))
-}
-
-/// `GET /api/projects?customerId&date`
-pub async fn projects(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBytes, ApiError> {
-    let input = list_input(query, Some("customerId"));
-    Ok(JsonBytes(
-        state.ops.list_projects(&caller, input).await?.json(),
-    ))
-}
-
-/// `GET /api/phases?projectId&date`
-pub async fn phases(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBytes, ApiError> {
-    let input = list_input(query, Some("projectId"));
-    Ok(JsonBytes(
-        state.ops.list_phases(&caller, input).await?.json(),
-    ))
-}
-
-/// `GET /api/activities?phaseId&date`
-pub async fn activities(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBytes, ApiError> {
-    let input = list_input(query, Some("phaseId"));
-    Ok(JsonBytes(
-        state.ops.list_activities(&caller, input).await?.json(),
-    ))
-}
-
-/// `GET /api/kinds?projectName&activityName`
-pub async fn kinds(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBytes, ApiError> {
-    let mut query = query_map(query);
-    let input = KindsInput {
-        project_name: query.remove("projectName"),
-        activity_name: query.remove("activityName"),
-    };
-    Ok(JsonBytes(
-        state.ops.list_kinds(&caller, input).await?.json(),
-    ))
-}
-
-/// `GET /api/hours?date`
-pub async fn hours(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Answer<WeekHours> {
-    let input = HoursInput {
-        date: query_map(query).remove("date"),
-    };
-    Ok(Json(state.ops.get_hours(&caller, input).await?))
 }
 
 /// `POST /api/hours` with an optional `Idempotency-Key` header.
@@ -153,53 +98,17 @@ pub async fn register_hours(
     Extension(caller): Extension<CallerId>,
     headers: HeaderMap,
     body: Bytes,
-) -> Answer<Booked> {
-    let input: RegisterInput = json_body(&body, HOURS_EXAMPLE)?;
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    Ok(Json(state.ops.register_hours(&caller, key, input).await?))
+) -> Result<JsonBytes, ApiError> {
+    let mut input: RegisterInput = json_body(&body, HOURS_EXAMPLE)?;
+    input.idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    JsonBytes::of(&input.run(&state.ops, &caller).await?)
 }
 
 const HOURS_EXAMPLE: &str =
     r#"{"date": "2026-03-02", "hours": 7.5, "activityId": 4201, "kindId": 13, "note": "..."}"#;
-
-/// `GET /api/week?year&week`
-pub async fn week(State(state): State<ApiState>, RawQuery(query): RawQuery) -> Answer<WeekBounds> {
-    let mut query = query_map(query);
-    let input = WeekInput {
-        year: query.remove("year"),
-        week: query.remove("week"),
-    };
-    Ok(Json(state.ops.get_week(input)?))
-}
-
-/// `GET /api/search?q&date&limit`
-pub async fn search(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Answer<Vec<SearchHit>> {
-    let mut query = query_map(query);
-    let input = SearchInput {
-        q: query.remove("q"),
-        date: query.remove("date"),
-        limit: query.remove("limit"),
-    };
-    Ok(Json(state.ops.search(&caller, input).await?))
-}
-
-/// `GET /api/report?from&to`
-pub async fn report(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<CallerId>,
-    RawQuery(query): RawQuery,
-) -> Answer<Report> {
-    let mut query = query_map(query);
-    let input = ReportInput {
-        from: query.remove("from"),
-        to: query.remove("to"),
-    };
-    Ok(Json(state.ops.get_report(&caller, input).await?))
-}
 
 /// A JSON body, or a 400 that shows the expected shape. An empty body is `{}`, so the
 /// operation names the first missing field.
@@ -227,22 +136,17 @@ pub async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -
     }
 }
 
-fn list_input(query: Option<String>, parent: Option<&str>) -> ListInput {
-    let mut query = query_map(query);
-    ListInput {
-        parent_id: parent.and_then(|name| query.remove(name)),
-        date: query.remove("date"),
-    }
-}
-
-/// Decodes a query string leniently: a malformed pair cannot fail the request here; the
-/// operation then reports exactly which parameter is missing or wrong.
-fn query_map(query: Option<String>) -> HashMap<String, String> {
-    query
+/// The operation's input from a query string, decoded leniently: every parameter arrives as
+/// text, a malformed pair cannot fail the request here, and the operation then reports
+/// exactly which parameter is missing or wrong.
+fn from_query<I: Operation>(query: Option<String>) -> Result<I, ApiError> {
+    let pairs = query
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
+                .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    serde_json::from_value(Value::Object(pairs))
+        .map_err(|e| ApiError::BadBody(format!("the query string cannot be read ({e})")))
 }

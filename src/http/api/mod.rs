@@ -9,7 +9,11 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use super::LiveSchema;
-use crate::ops::Ops;
+use crate::ops::{
+    ActivitiesInput, CustomersInput, HoursInput, KindsInput, Ops, PhasesInput, ProjectsInput,
+    ReportInput, SearchInput, WeekInput,
+};
+use handlers::query;
 
 pub use handlers::{method_not_allowed, not_found};
 
@@ -34,16 +38,20 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/health", get(handlers::health)),
         route(Method::GET, "/openapi.yaml", get(handlers::openapi)),
         route(Method::POST, "/api/login", post(handlers::login)),
-        route(Method::GET, "/api/customers", get(handlers::customers)),
-        route(Method::GET, "/api/projects", get(handlers::projects)),
-        route(Method::GET, "/api/phases", get(handlers::phases)),
-        route(Method::GET, "/api/activities", get(handlers::activities)),
-        route(Method::GET, "/api/kinds", get(handlers::kinds)),
-        route(Method::GET, "/api/hours", get(handlers::hours)),
+        route(Method::GET, "/api/customers", get(query::<CustomersInput>)),
+        route(Method::GET, "/api/projects", get(query::<ProjectsInput>)),
+        route(Method::GET, "/api/phases", get(query::<PhasesInput>)),
+        route(
+            Method::GET,
+            "/api/activities",
+            get(query::<ActivitiesInput>),
+        ),
+        route(Method::GET, "/api/kinds", get(query::<KindsInput>)),
+        route(Method::GET, "/api/hours", get(query::<HoursInput>)),
         route(Method::POST, "/api/hours", post(handlers::register_hours)),
-        route(Method::GET, "/api/week", get(handlers::week)),
-        route(Method::GET, "/api/search", get(handlers::search)),
-        route(Method::GET, "/api/report", get(handlers::report)),
+        route(Method::GET, "/api/week", get(query::<WeekInput>)),
+        route(Method::GET, "/api/search", get(query::<SearchInput>)),
+        route(Method::GET, "/api/report", get(query::<ReportInput>)),
     ]
 }
 

@@ -15,7 +15,7 @@ use url::Url;
 use super::grants::{CodeRequest, NewGrant};
 use super::page::{self, SignIn};
 use super::{OAuth, SCOPE, tokens};
-use crate::ops::{LoginInput, OpError};
+use crate::ops::{LoginInput, OpError, Text};
 use crate::settings::secret::Secret;
 use crate::store::{BoundedMap, CallerId, Clock};
 
@@ -142,7 +142,7 @@ pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
     let grant_id = tokens::random_id();
     let caller = CallerId::oauth(&grant_id);
     let input = LoginInput {
-        username: Some(username.clone()),
+        username: Text::from(username.as_str()),
         password: Some(password),
     };
     if let Err(error) = state.inner.ops.sign_in_grant(&caller, input).await {
