@@ -382,7 +382,7 @@ mod tests {
     fn check_catches_a_long_parameter_description() {
         let long = "y".repeat(MAX_PARAMETER_DESCRIPTION_CHARS + 1);
         let problems = check(&edited(
-            "description: Id of the phase, from listPhases.",
+            "description: Id of the phase, from the phases lookup.",
             &format!("description: {long}"),
         ));
         assert!(has_error(
