@@ -108,32 +108,12 @@ pub fn render_template(template: &str, server_url: &str) -> Result<String, Schem
 /// Checks `raw` is an http(s) base URL and returns it normalised, without a trailing `/`.
 fn base_url(raw: &str) -> Result<String, SchemaError> {
     let raw = raw.trim();
-    let bad = |problem| SchemaError::BadServerUrl {
-        url: raw.to_owned(),
-        problem,
-    };
-    // The URL lands inside a quoted YAML string: refuse anything that could break out of it.
-    if raw.contains(['"', '\'', '\\', '`']) || raw.contains(char::is_whitespace) {
-        return Err(bad("holds a quote, a backslash or a space"));
-    }
-    let url = Url::parse(raw).map_err(|err| match err {
-        url::ParseError::RelativeUrlWithoutBase => bad("is not an http(s) URL"),
-        _ => bad("is not a valid URL"),
+    let url = crate::settings::base_url::parse_base_url(raw).map_err(|problem| {
+        SchemaError::BadServerUrl {
+            url: raw.to_owned(),
+            problem,
+        }
     })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("is not an http(s) URL"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("has a query or a fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "holds a user name or password, which the schema would publish",
-        ));
-    }
     let mut base = String::from(url);
     if base.ends_with('/') {
         base.pop();

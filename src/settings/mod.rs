@@ -3,6 +3,7 @@
 //! ([`secret`]), and the resolved, validated settings of `serve` ([`serve_settings`]).
 //! Resolving reads; it never writes (generating keys is `serve`'s and `init`'s job).
 
+pub mod base_url;
 pub mod cli;
 pub mod config_file;
 pub mod credentials;

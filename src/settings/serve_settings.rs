@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 use url::Url;
@@ -393,17 +393,11 @@ fn env_api_key() -> Option<ApiKey> {
     })
 }
 
-/// Parses and checks a base URL (upstream or public): http(s), a host, no query.
+/// Parses and checks a base URL (upstream or public), naming `what` it is when it is wrong.
 pub fn parse_base_url(value: &str, what: &str) -> Result<Url> {
-    let url = Url::parse(value.trim())
-        .with_context(|| format!("{what} `{value}` is not a URL; write it like https://host"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        bail!("{what} `{value}` must be an http:// or https:// URL with a host");
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        bail!("{what} `{value}` must not have a query or fragment");
-    }
-    Ok(url)
+    super::base_url::parse_base_url(value).map_err(|problem| {
+        anyhow::anyhow!("{what} `{value}` {problem}; write it like https://host")
+    })
 }
 
 #[cfg(test)]

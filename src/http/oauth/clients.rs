@@ -1,8 +1,7 @@
 //! OAuth clients: the static one from the config file (GPT Actions), and the ones MCP clients
 //! register for themselves (RFC 7591). Also client authentication at the token endpoint.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::HashMap;
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -13,6 +12,7 @@ use super::error::OAuthError;
 use super::tokens;
 use crate::settings::config_file::OAuthClient;
 use crate::settings::secret::Secret;
+use crate::store::{BoundedMap, Clock};
 
 /// Most dynamically registered clients kept; the oldest is forgotten beyond this, so an
 /// unauthenticated endpoint cannot grow memory without bound. A forgotten client gets
@@ -106,22 +106,16 @@ pub struct Registered {
     pub response_types: Vec<&'static str>,
 }
 
-#[derive(Debug, Default)]
-struct Registry {
-    clients: HashMap<String, Client>,
-    order: VecDeque<String>,
-}
-
 /// Every client this server knows.
 #[derive(Debug)]
 pub struct Clients {
     fixed: Option<Client>,
-    registered: Mutex<Registry>,
+    registered: BoundedMap<String, Client>,
 }
 
 impl Clients {
     /// The static client (if configured) and no registered ones yet.
-    pub fn new(fixed: Option<&OAuthClient>) -> Self {
+    pub fn new(fixed: Option<&OAuthClient>, clock: Clock) -> Self {
         let fixed = fixed.map(|c| Client {
             id: c.id.clone(),
             name: "ChatGPT (GPT Action)".into(),
@@ -134,7 +128,7 @@ impl Clients {
         });
         Self {
             fixed,
-            registered: Mutex::default(),
+            registered: BoundedMap::new(MAX_REGISTERED_CLIENTS, clock),
         }
     }
 
@@ -143,7 +137,7 @@ impl Clients {
         if let Some(fixed) = self.fixed.as_ref().filter(|c| c.id == id) {
             return Some(fixed.clone());
         }
-        self.lock().clients.get(id).cloned()
+        self.registered.get(&id.to_string())
     }
 
     /// Registers a client (RFC 7591), public or confidential as it asks.
@@ -183,14 +177,7 @@ impl Clients {
             grant_types: vec!["authorization_code", "refresh_token"],
             response_types: vec!["code"],
         };
-        let mut registry = self.lock();
-        while registry.order.len() >= MAX_REGISTERED_CLIENTS {
-            if let Some(oldest) = registry.order.pop_front() {
-                registry.clients.remove(&oldest);
-            }
-        }
-        registry.order.push_back(client.id.clone());
-        registry.clients.insert(client.id.clone(), client);
+        self.registered.insert(client.id.clone(), client, None);
         Ok(registered)
     }
 
@@ -227,10 +214,6 @@ impl Clients {
                 "this client must authenticate: send its `client_secret` (form or HTTP Basic)",
             )),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
-        self.registered.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -79,7 +79,7 @@ impl OAuth {
             inner: Arc::new(Inner {
                 ops,
                 public_url,
-                clients: clients::Clients::new(static_client),
+                clients: clients::Clients::new(static_client, clock.clone()),
                 grants: grants::Grants::new(sessions, access_token_ttl, clock.clone()),
                 pending: authorize::PendingRequests::new(clock),
             }),
