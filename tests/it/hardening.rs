@@ -1,17 +1,18 @@
 //! What a server on the public internet must survive: password guessing, floods, oversized
 //! input, a slow or failing upstream, and logs that must never hold a secret.
 
-mod common;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::binary::{HERMETIC, local_url};
-use common::{KEY_A, KEY_B, assert_error, into_json, start, start_with_limits, start_with_timeout};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tidsreg_gpt::api::limits::RateLimits;
+
+use crate::fixture::binary::{HERMETIC, local_url};
+use crate::fixture::{
+    KEY_A, KEY_B, assert_error, into_json, start, start_with_limits, start_with_timeout,
+};
 
 #[tokio::test]
 async fn guessing_passwords_hits_429_with_retry_after() {

@@ -1,11 +1,10 @@
 //! Every error is JSON with the right status and words that say what to do next.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY_A, assert_error, into_json, start, start_with_timeout};
 use reqwest::{Method, StatusCode};
+
+use crate::fixture::{KEY_A, assert_error, into_json, start, start_with_timeout};
 
 #[tokio::test]
 async fn no_key_and_wrong_key_are_401_with_a_bearer_challenge() {
