@@ -2,10 +2,6 @@
 //! real HTTP, against the fake upstream: handshake, tool list and annotations, every tool,
 //! errors as tool errors naming the field, and callers kept apart.
 
-mod common;
-
-use common::oauth::sign_in;
-use common::{KEY_A, KEY_B, TestServer, start};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::{RoleClient, RunningService};
@@ -13,6 +9,9 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
+
+use crate::fixture::oauth::sign_in;
+use crate::fixture::{KEY_A, KEY_B, TestServer, start};
 
 type Client = RunningService<RoleClient, ()>;
 
@@ -75,7 +74,7 @@ fn error_text(result: &CallToolResult) -> String {
 }
 
 fn id_named(list: &Value, name: &str) -> u64 {
-    common::id_of(list, name)
+    crate::fixture::id_of(list, name)
 }
 
 fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {

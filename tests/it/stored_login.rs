@@ -2,15 +2,14 @@
 //! key in with them and re-signs in when the upstream session expires, so the GPT never
 //! handles a password.
 
-mod common;
-
 use assert_cmd::Command;
-use common::binary::{local_url, serve};
-use common::{KEY_A, KEY_B, assert_error, start_with_ops};
 use reqwest::StatusCode;
 use tidsreg_gpt::credentials::Credentials;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
 use tidsreg_gpt::secret::Secret;
+
+use crate::fixture::binary::{self, local_url, serve};
+use crate::fixture::{KEY_A, KEY_B, assert_error, start_with_ops};
 
 fn credentials(key_id: &str, password: &str) -> Credentials {
     Credentials {
@@ -55,7 +54,7 @@ async fn a_stored_password_that_stopped_working_says_who_must_act() {
 }
 
 fn cli(home: &std::path::Path) -> Command {
-    let mut command = common::binary::cli(home);
+    let mut command = binary::cli(home);
     // No OS keyring reachable, whatever the developer's desktop has.
     command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
     command

@@ -1,8 +1,6 @@
 //! `key show|add|rotate` against a running server: rotation takes effect at once.
 
-mod common;
-
-use common::binary::{cli, local_url, serve};
+use crate::fixture::binary::{cli, local_url, serve};
 
 fn key_cmd(home: &std::path::Path, args: &[&str]) -> String {
     let output = cli(home).arg("key").args(args).output().unwrap();

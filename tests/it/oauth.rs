@@ -2,23 +2,23 @@
 //! registration, the sign-in page with PKCE, code exchange, tokens on `/mcp` and `/api`,
 //! refresh with rotation, revocation, and every refusal the RFCs ask for.
 
-mod common;
-
 use std::time::Duration;
 
 use base64::Engine;
-use common::oauth::{
-    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, register,
-    request_id, sign_in, submit, token_request, tokens,
-};
-use common::{
-    STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
-    start_with,
-};
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
+
+use crate::fixture::binary::{local_url, serve};
+use crate::fixture::oauth::{
+    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, register,
+    request_id, sign_in, submit, token_request, tokens,
+};
+use crate::fixture::{
+    STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
+    start_with,
+};
 
 /// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
 async fn mcp_status(server: &TestServer, token: &str) -> (StatusCode, Option<String>) {
@@ -476,9 +476,9 @@ async fn an_ended_tidsreg_session_ends_the_grant() {
 #[test]
 fn serve_prints_the_mcp_url_and_the_static_client_it_stored() {
     let home = tempfile::tempdir().unwrap();
-    let served = common::binary::serve(home.path(), &["--demo", "--port", "0"], &[]);
+    let served = serve(home.path(), &["--demo", "--port", "0"], &[]);
     let screen = &served.screen;
-    let base = common::binary::local_url(screen);
+    let base = local_url(screen);
     for expected in [
         format!("{base}/mcp"),
         "Add custom MCP server".to_string(),

@@ -1,11 +1,10 @@
 //! Login and per-key sessions: the seed's global session, its `{"ok": true}` on a wrong
 //! password, its expired session answered as success, and its crash on a form login.
 
-mod common;
-
-use common::{KEY_A, KEY_B, assert_error, into_json, start};
 use reqwest::{Method, StatusCode};
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME};
+
+use crate::fixture::{KEY_A, KEY_B, assert_error, into_json, start};
 
 #[tokio::test]
 async fn login_success_answers_who_signed_in() {

@@ -1,12 +1,10 @@
 //! The tunnel's offline behaviour: no test here reaches the internet. Failures must come
 //! quickly, say what to do, and leave the local server answering.
 
-mod common;
-
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::binary::{local_url, serve};
+use crate::fixture::binary::{cli, local_url, serve};
 
 /// Answers the local server's health check through real HTTP.
 fn assert_local_server_answers(screen: &str) {
@@ -117,7 +115,7 @@ fn without_a_token_serve_runs_locally_and_says_where_to_get_one() {
 #[test]
 fn asking_for_ngrok_without_a_token_fails_with_the_fix() {
     let home = tempfile::tempdir().unwrap();
-    let output = common::binary::cli(home.path())
+    let output = cli(home.path())
         .args(["serve", "--demo", "--port", "0", "--tunnel", "ngrok"])
         .output()
         .unwrap();

@@ -1,13 +1,12 @@
 //! Registered hours and booking, against the fake upstream: read the week, book once, read
 //! back, and refuse bad input without booking anything.
 
-mod common;
-
-use common::{KEY_A, KEY_B, assert_error, into_json, start};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tidsreg_gpt::fake::DEMO_USERNAME;
 use tidsreg_gpt::fake::data::{KIND_BILLABLE, UDVIKLING_ACTIVITY_ID};
+
+use crate::fixture::{KEY_A, KEY_B, assert_error, into_json, start};
 
 fn booking(date: &str, hours: f64) -> Value {
     json!({

@@ -1,13 +1,12 @@
 //! Search and reports against the fake upstream, counting its calls.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY_A, assert_error, start, start_with_cache};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tidsreg_gpt::fake::data::{KIND_BILLABLE, KIND_NOT_BILLABLE, UDVIKLING_ACTIVITY_ID};
+
+use crate::fixture::{KEY_A, TestServer, assert_error, start, start_with_cache};
 
 fn hits(body: &Value) -> &Vec<Value> {
     body.as_array()
@@ -136,7 +135,7 @@ async fn search_needs_words() {
     }
 }
 
-async fn book(server: &common::TestServer, date: &str, hours: f64, activity: u64, kind: u64) {
+async fn book(server: &TestServer, date: &str, hours: f64, activity: u64, kind: u64) {
     let body = json!({"date": date, "hours": hours, "activityId": activity, "kindId": kind});
     let (status, answer) = server.post_json(Some(KEY_A), "/api/hours", body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -1,11 +1,9 @@
 //! Settings precedence (flag > env > file > default), `init`, `gpt` and completions, through
 //! the real binary.
 
-mod common;
-
 use predicates::prelude::*;
 
-use common::binary::cli as bin;
+use crate::fixture::binary::cli as bin;
 
 fn config_line(output: &[u8], name: &str) -> String {
     String::from_utf8_lossy(output)

@@ -1,10 +1,9 @@
 //! The five lookups through the API, against the fake upstream, over real HTTP.
 
-mod common;
-
-use common::{KEY_A, id_of, names, start};
 use reqwest::StatusCode;
 use tidsreg_gpt::fake::KeyStyle;
+
+use crate::fixture::{KEY_A, id_of, names, start};
 
 #[tokio::test]
 async fn walks_customer_to_kind_with_danish_names_and_ampersands_intact() {

@@ -1,17 +1,18 @@
 //! What a server on the public internet must survive: password guessing, floods, oversized
 //! input, a slow or failing upstream, and logs that must never hold a secret.
 
-mod common;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::binary::{HERMETIC, local_url};
-use common::{KEY_A, KEY_B, assert_error, into_json, start, start_with_limits, start_with_timeout};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tidsreg_gpt::api::limits::RateLimits;
+
+use crate::fixture::binary::{HERMETIC, local_url, read_until_ready};
+use crate::fixture::{
+    KEY_A, KEY_B, assert_error, into_json, start, start_with_limits, start_with_timeout,
+};
 
 #[tokio::test]
 async fn guessing_passwords_hits_429_with_retry_after() {
@@ -188,6 +189,10 @@ fn logs_hold_one_line_per_request_and_no_secret() {
     struct KillOnDrop(std::process::Child);
     impl Drop for KillOnDrop {
         fn drop(&mut self) {
+            // Already reaped (a server that never got ready is killed): its pid is free.
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
             let pid = self.0.id().to_string();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
             for _ in 0..50 {
@@ -208,14 +213,7 @@ fn logs_hold_one_line_per_request_and_no_secret() {
         stderr.read_to_string(&mut logs).unwrap();
         logs
     });
-    let mut stdout = child.0.stdout.take().unwrap();
-    let mut screen = String::new();
-    let mut buf = [0u8; 4096];
-    while !screen.contains(tidsreg_gpt::serve::READY_LINE) {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "serve exited: {screen}");
-        screen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    let screen = read_until_ready(&mut child.0);
     let base = local_url(&screen);
     let http = reqwest::blocking::Client::new();
     let login = http

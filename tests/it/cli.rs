@@ -1,9 +1,8 @@
 //! The binary itself: `--help`, `schema`, and `serve --demo` printing its screen.
 
-mod common;
-
-use common::binary::{local_url, serve};
 use predicates::prelude::*;
+
+use crate::fixture::binary::{local_url, serve};
 
 fn bin() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_tidsreg-gpt"))

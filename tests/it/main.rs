@@ -1,0 +1,20 @@
+//! The integration tests, one binary: every feature is a module here, so the dependency tree
+//! is linked once rather than once per test file. `cargo test --test it` runs them all;
+//! `cargo test --test it oauth::` runs one feature.
+
+mod fixture;
+
+mod cli;
+mod errors;
+mod hardening;
+mod hours;
+mod keys;
+mod lookups;
+mod mcp;
+mod oauth;
+mod schema;
+mod search_report;
+mod sessions;
+mod settings;
+mod stored_login;
+mod tunnel;
