@@ -24,11 +24,10 @@ async fn no_key_and_wrong_key_are_401_with_a_bearer_challenge() {
 #[tokio::test]
 async fn every_api_route_needs_a_key() {
     let server = start().await;
-    for route in tidsreg_gpt::api::routes() {
+    for route in tidsreg_gpt::http::api::routes() {
         if !route.path.starts_with("/api") {
             continue;
         }
-        assert!(route.authenticated, "{} is not authenticated", route.path);
         let response = server
             .request(route.method.clone(), route.path)
             .send()

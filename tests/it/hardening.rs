@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tidsreg_gpt::api::limits::RateLimits;
+use tidsreg_gpt::settings::serve_settings::RateLimits;
 
 use crate::fixture::binary::{HERMETIC, local_url, read_until_ready};
 use crate::fixture::{
@@ -35,7 +35,7 @@ async fn guessing_passwords_hits_429_with_retry_after() {
     let (attempt, response) = limited.expect("login attempts are limited");
     assert_eq!(
         attempt,
-        tidsreg_gpt::api::limits::DEFAULT_LOGINS_PER_MINUTE as usize
+        tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE as usize
     );
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -72,7 +72,7 @@ async fn a_flood_from_one_key_is_limited() {
 #[tokio::test]
 async fn an_oversized_body_is_413_json() {
     let server = start().await;
-    let huge = "x".repeat(tidsreg_gpt::api::middleware::MAX_BODY_BYTES + 1);
+    let huge = "x".repeat(tidsreg_gpt::http::frame::MAX_BODY_BYTES + 1);
     let response = server
         .request(Method::POST, "/api/hours")
         .bearer_auth(KEY_A)
@@ -94,7 +94,7 @@ async fn an_oversized_body_is_413_json() {
 #[tokio::test]
 async fn an_overlong_query_is_refused_as_json() {
     let server = start().await;
-    let q = "a".repeat(tidsreg_gpt::api::middleware::MAX_URI_BYTES);
+    let q = "a".repeat(tidsreg_gpt::http::frame::MAX_URI_BYTES);
     let (status, body) = server.get(Some(KEY_A), &format!("/api/search?q={q}")).await;
     let message = assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     assert!(message.contains("at most"), "{message}");
@@ -273,7 +273,7 @@ fn logs_hold_one_line_per_request_and_no_secret() {
 async fn guessing_passwords_on_the_sign_in_page_is_limited_too() {
     let server = start().await;
     let mut statuses = Vec::new();
-    for attempt in 0..=tidsreg_gpt::api::limits::DEFAULT_LOGINS_PER_MINUTE {
+    for attempt in 0..=tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE {
         let response = server
             .request(Method::POST, "/oauth/authorize")
             .form(&[

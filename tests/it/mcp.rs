@@ -311,3 +311,62 @@ async fn without_a_valid_token_the_handshake_is_refused() {
     let transport = StreamableHttpClientTransport::from_config(config);
     assert!(().serve(transport).await.is_err());
 }
+
+/// Password guessing through the MCP `login` tool meets the same login budget as
+/// `POST /api/login`: the door counts a `tools/call` of `login` as a login.
+#[tokio::test]
+async fn guessing_passwords_through_the_login_tool_is_limited() {
+    let server = start().await;
+    let call = |attempt: usize| {
+        json!({
+            "jsonrpc": "2.0",
+            "id": attempt,
+            "method": "tools/call",
+            "params": {
+                "name": "login",
+                "arguments": {"username": DEMO_USERNAME, "password": format!("guess-{attempt}")}
+            }
+        })
+    };
+    let mut refused_at = None;
+    for attempt in 1..=60 {
+        let response = server
+            .request(reqwest::Method::POST, "/mcp")
+            .bearer_auth(KEY_A)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&call(attempt))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let retry_after: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry_after), "{retry_after}");
+            let body: Value = response.json().await.unwrap();
+            let words = body["error"].as_str().unwrap();
+            assert!(words.contains(&format!("wait {retry_after} seconds")), "{body}");
+            refused_at = Some(attempt);
+            break;
+        }
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "attempt {attempt}");
+    }
+    let refused_at = refused_at.expect("60 wrong passwords were all let through");
+    let budget = tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE as usize;
+    assert_eq!(refused_at, budget + 1, "refused right after the login budget");
+    // Other tools of the same caller are not held up by the login budget.
+    let list = json!({"jsonrpc": "2.0", "id": 99, "method": "tools/list"});
+    let response = server
+        .request(reqwest::Method::POST, "/mcp")
+        .bearer_auth(KEY_A)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+}

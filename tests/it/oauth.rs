@@ -17,7 +17,7 @@ use crate::fixture::oauth::{
 };
 use crate::fixture::{
     STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
-    start_with,
+    start_configured,
 };
 
 /// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
@@ -304,16 +304,15 @@ async fn a_wrong_password_shows_the_page_again_with_the_username_and_no_code() {
 
 #[tokio::test]
 async fn unknown_and_expired_tokens_get_401_with_the_challenge() {
-    // Long enough that a loaded CI machine still uses the token before it expires.
-    let ttl = Duration::from_secs(2);
-    let server = start_with(tidsreg_gpt::tidsreg::REQUEST_TIMEOUT, ttl).await;
+    let ttl = Duration::from_secs(60);
+    let server = start_configured(|config| config.access_token_ttl = ttl).await;
     let (status, challenge) = mcp_status(&server, "tgpt_at_unknown").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_challenge(&server, challenge);
 
     let (client, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
     assert_eq!(mcp_status(&server, &tokens.access).await.0, StatusCode::OK);
-    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    server.clock.advance(ttl + Duration::from_secs(1));
     let (status, challenge) = mcp_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.unwrap().contains("invalid_token"));

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use tidsreg_gpt::{api, schema};
+use tidsreg_gpt::http::api;
+use tidsreg_gpt::schema;
 
 /// Routes that are not Actions: the schema itself is served, not described.
 const UNDOCUMENTED: &[&str] = &["/openapi.yaml"];

@@ -4,12 +4,12 @@
 
 use assert_cmd::Command;
 use reqwest::StatusCode;
-use tidsreg_gpt::credentials::Credentials;
+use tidsreg_gpt::settings::credentials::Credentials;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
-use tidsreg_gpt::secret::Secret;
+use tidsreg_gpt::settings::Secret;
 
 use crate::fixture::binary::{self, local_url, serve};
-use crate::fixture::{KEY_A, KEY_B, assert_error, start_with_ops};
+use crate::fixture::{KEY_A, KEY_B, assert_error, start_configured};
 
 fn credentials(key_id: &str, password: &str) -> Credentials {
     Credentials {
@@ -21,7 +21,7 @@ fn credentials(key_id: &str, password: &str) -> Credentials {
 
 #[tokio::test]
 async fn a_stored_login_signs_its_own_key_in_and_heals_an_expired_session() {
-    let server = start_with_ops(|ops| ops.with_credentials(credentials("a", DEMO_PASSWORD))).await;
+    let server = start_configured(|c| c.credentials = Some(credentials("a", DEMO_PASSWORD))).await;
     let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
     assert_eq!(status, StatusCode::OK, "no login call needed: {body}");
     server.controls.expire_sessions();
@@ -42,7 +42,7 @@ async fn a_stored_login_signs_its_own_key_in_and_heals_an_expired_session() {
 
 #[tokio::test]
 async fn a_stored_password_that_stopped_working_says_who_must_act() {
-    let server = start_with_ops(|ops| ops.with_credentials(credentials("a", "changed"))).await;
+    let server = start_configured(|c| c.credentials = Some(credentials("a", "changed"))).await;
     let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
     let message = assert_error(
         status,
