@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
 
 use crate::fixture::oauth::sign_in;
-use crate::fixture::{KEY_A, KEY_B, TestServer, start};
+use crate::fixture::{KEY_A, KEY_B, TestServer, id_of, start};
 
 type Client = RunningService<RoleClient, ()>;
 
@@ -73,10 +73,6 @@ fn error_text(result: &CallToolResult) -> String {
     text(result)
 }
 
-fn id_named(list: &Value, name: &str) -> u64 {
-    crate::fixture::id_of(list, name)
-}
-
 fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
     tools
         .iter()
@@ -132,7 +128,7 @@ async fn every_tool_answers_from_the_fake_upstream_after_login() {
 
     let customers =
         ok_json(&call(&client, "list_customers", json!({ "date": "2026-03-02" })).await);
-    let money = id_named(&customers, "&Money ApS");
+    let money = id_of(&customers, "&Money ApS");
     let projects = ok_json(
         &call(
             &client,
@@ -166,7 +162,7 @@ async fn every_tool_answers_from_the_fake_upstream_after_login() {
         )
         .await,
     );
-    assert_eq!(id_named(&kinds, "Billable"), 13);
+    assert_eq!(id_of(&kinds, "Billable"), 13);
 
     // The same answer as the REST API gives for the same caller.
     let (_, rest) = server

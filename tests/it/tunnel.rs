@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::fixture::binary::{cli, local_url, serve};
 
-/// Answers the local server's health check through real HTTP.
+/// Asserts the local server answers its health check, over real HTTP.
 fn assert_local_server_answers(screen: &str) {
     let health: serde_json::Value = reqwest::blocking::get(format!("{}/health", local_url(screen)))
         .unwrap()
