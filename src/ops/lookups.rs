@@ -14,9 +14,9 @@ use crate::tidsreg::{LookupList, UpstreamError};
 /// Input of the customers lookup.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct CustomersInput {
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
-    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
-    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[serde(default)]
+    #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
 }
 
@@ -27,9 +27,9 @@ pub struct ProjectsInput {
     /// Id of the customer, from the customers lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub customer_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
-    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
-    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[serde(default)]
+    #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
 }
 
@@ -40,9 +40,9 @@ pub struct PhasesInput {
     /// Id of the project, from the projects lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub project_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
-    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
-    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[serde(default)]
+    #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
 }
 
@@ -53,9 +53,9 @@ pub struct ActivitiesInput {
     /// Id of the phase, from the phases lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub phase_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like
-    /// "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
-    #[schemars(with = "Option<String>", extend("format" = "date"))]
+    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    #[serde(default)]
+    #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
 }
 

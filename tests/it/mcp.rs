@@ -344,15 +344,26 @@ async fn guessing_passwords_through_the_login_tool_is_limited() {
             assert!((1..=60).contains(&retry_after), "{retry_after}");
             let body: Value = response.json().await.unwrap();
             let words = body["error"].as_str().unwrap();
-            assert!(words.contains(&format!("wait {retry_after} seconds")), "{body}");
+            assert!(
+                words.contains(&format!("wait {retry_after} seconds")),
+                "{body}"
+            );
             refused_at = Some(attempt);
             break;
         }
-        assert_eq!(response.status(), reqwest::StatusCode::OK, "attempt {attempt}");
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::OK,
+            "attempt {attempt}"
+        );
     }
     let refused_at = refused_at.expect("60 wrong passwords were all let through");
     let budget = tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE as usize;
-    assert_eq!(refused_at, budget + 1, "refused right after the login budget");
+    assert_eq!(
+        refused_at,
+        budget + 1,
+        "refused right after the login budget"
+    );
     // Other tools of the same caller are not held up by the login budget.
     let list = json!({"jsonrpc": "2.0", "id": 99, "method": "tools/list"});
     let response = server

@@ -4,9 +4,9 @@
 
 use assert_cmd::Command;
 use reqwest::StatusCode;
-use tidsreg_gpt::settings::credentials::Credentials;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
 use tidsreg_gpt::settings::Secret;
+use tidsreg_gpt::settings::credentials::Credentials;
 
 use crate::fixture::binary::{self, local_url, serve};
 use crate::fixture::{KEY_A, KEY_B, assert_error, start_configured};

@@ -3,25 +3,20 @@
 //! the bytes it answered. Run by `bench/conversation`:
 //!
 //! ```sh
-//! cargo run --release --example conversation
+//! cargo run --release --example conversation   # source: bench/conversation.rs
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use url::Url;
 
-use tidsreg_gpt::api::{self, AppState, LiveSchema};
-use tidsreg_gpt::auth::ApiKeys;
-use tidsreg_gpt::config_file::ApiKey;
 use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
-use tidsreg_gpt::oauth::{OAuth, OAuthSettings};
-use tidsreg_gpt::ops::Ops;
-use tidsreg_gpt::public_url::PublicUrl;
-use tidsreg_gpt::secret::Secret;
-use tidsreg_gpt::sessions::SessionStore;
-use tidsreg_gpt::tidsreg::Tidsreg;
+use tidsreg_gpt::http::api_keys::ApiKeys;
+use tidsreg_gpt::http::{self, AppConfig, AppState};
+use tidsreg_gpt::settings::Secret;
+use tidsreg_gpt::settings::config_file::ApiKey;
+use tidsreg_gpt::settings::serve_settings::{DEFAULT_CACHE_TTL, RateLimits};
 
 const KEY: &str = "tgpt_conversation-benchmark-key-0123456789";
 
@@ -54,16 +49,13 @@ const STEPS: &[(&str, &str)] = &[
 async fn main() -> anyhow::Result<()> {
     println!("| cache | upstream calls | bytes answered | largest answer (bytes) |");
     println!("|---|---:|---:|---:|");
-    for (label, ttl) in [
-        ("on (5 min)", tidsreg_gpt::cache::DEFAULT_TTL),
-        ("off", Duration::ZERO),
-    ] {
+    for (label, ttl) in [("on (5 min)", DEFAULT_CACHE_TTL), ("off", Duration::ZERO)] {
         let (calls, bytes, largest) = replay(ttl).await?;
         println!("| {label} | {calls} | {bytes} | {largest} |");
     }
     println!("\nPer kind of call, cache on (bytes of one answer):");
     let fake = FakeUpstream::start().await?;
-    let base = serve(&fake, tidsreg_gpt::cache::DEFAULT_TTL).await?;
+    let base = serve(&fake, DEFAULT_CACHE_TTL).await?;
     let http = reqwest::Client::new();
     login(&http, &base).await?;
     for (kind, path) in [STEPS[0], STEPS[3], STEPS[10], STEPS[13], STEPS[14]] {
@@ -95,14 +87,18 @@ async fn serve(fake: &FakeUpstream, ttl: Duration) -> anyhow::Result<String> {
         id: "bench".into(),
         key: Secret::new(KEY),
     }];
-    let sessions = Arc::new(SessionStore::default());
-    let ops =
-        Ops::new(Tidsreg::new(Url::parse(&fake.url())?)?, sessions.clone()).with_cache_ttl(ttl);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let oauth = OAuth::new(&OAuthSettings::new(None), PublicUrl::new(&base), sessions);
-    let state = AppState::new(ops, ApiKeys::new(keys), LiveSchema::default(), oauth);
-    tokio::spawn(async move { axum::serve(listener, api::service(state)).await });
+    let state = AppState::new(AppConfig {
+        api_keys: ApiKeys::new(keys),
+        cache_ttl: ttl,
+        rate_limits: RateLimits {
+            per_minute: 0,
+            logins_per_minute: 0,
+        },
+        ..AppConfig::new(Url::parse(&fake.url())?, &base)
+    })?;
+    tokio::spawn(async move { axum::serve(listener, http::service(state)).await });
     Ok(base)
 }
 
