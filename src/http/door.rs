@@ -24,7 +24,8 @@ use super::error::ApiError;
 use super::frame::MAX_BODY_BYTES;
 use super::mcp::{LOGIN_TOOL, MCP_PATH};
 use super::oauth::AUTHORIZE_PATH;
-use super::{AppState, rate_limits};
+use super::rate_limits;
+use super::state::AppState;
 use crate::store::CallerId;
 
 /// The REST route with the login budget.

@@ -31,7 +31,7 @@ pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
 
 use crate::settings::credentials::Credentials;
-use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
+use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS};
 use crate::store::{CallerId, Clock, Sessions};
 use crate::tidsreg::Tidsreg;
 
@@ -137,7 +137,7 @@ impl Ops {
             idempotency: Arc::new(booking::Idempotency::new(clock.clone())),
             clock,
             expected_hours: DEFAULT_EXPECTED_HOURS,
-            cache_ttl: crate::store::ttl_cache::DEFAULT_TTL,
+            cache_ttl: DEFAULT_CACHE_TTL,
             credentials: Arc::default(),
         }
     }

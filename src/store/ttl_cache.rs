@@ -10,8 +10,6 @@ use tokio::sync::OnceCell;
 
 use super::{BoundedMap, Clock};
 
-/// How long an answer stays fresh unless configured otherwise.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
 /// Entries one session may hold; past it, expired ones are dropped and then the oldest.
 const MAX_ENTRIES: usize = 4096;
 

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
-use super::LiveSchema;
+use crate::http::live_text::LiveSchema;
 use crate::ops::{
     ActivitiesInput, CustomersInput, HoursInput, KindsInput, Ops, PhasesInput, ProjectsInput,
     ReportInput, SearchInput, WeekInput,

@@ -43,7 +43,7 @@ pub async fn protected_resource(State(state): State<OAuth>) -> Json<Value> {
 pub async fn protected_resource_mcp(State(state): State<OAuth>) -> Json<Value> {
     let url = state.public_url();
     Json(resource_document(
-        &url.join(crate::http::mcp::MCP_PATH),
+        &url.join(super::MCP_PATH),
         url.get().as_ref(),
     ))
 }

@@ -1,0 +1,126 @@
+//! The state every request may use, built in one place: `serve`, the tests and the
+//! benchmark all go through [`AppState::new`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use url::Url;
+
+use super::api_keys::ApiKeys;
+use super::live_text::LiveSchema;
+use super::oauth::{self, OAuth};
+use super::public_url::PublicUrl;
+use super::rate_limits::Limits;
+use crate::ops::Ops;
+use crate::settings::config_file::OAuthClient;
+use crate::settings::credentials::Credentials;
+use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS, RateLimits};
+use crate::store::{Clock, SessionStore};
+use crate::tidsreg::Tidsreg;
+
+/// What the app is built from: `serve` fills it from its settings, tests and the benchmark
+/// from [`AppConfig::new`]'s defaults with a field or two changed.
+pub struct AppConfig {
+    /// The Tidsreg base URL (the real one, or the fake's).
+    pub upstream: Url,
+    /// The whole-request budget of each upstream call.
+    pub upstream_timeout: Duration,
+    /// The base URL clients outside see; it follows the tunnel.
+    pub public_url: PublicUrl,
+    pub api_keys: ApiKeys,
+    /// The static OAuth client (GPT Actions), if any.
+    pub static_client: Option<OAuthClient>,
+    pub access_token_ttl: Duration,
+    pub rate_limits: RateLimits,
+    /// How long each session keeps lookups and week pages; zero: no caching.
+    pub cache_ttl: Duration,
+    /// Hours a working day should hold; fewer gives a warning.
+    pub expected_hours: f64,
+    /// The stored login (`tidsreg-gpt login`) that signs its key in by itself.
+    pub credentials: Option<Credentials>,
+    /// The time every expiry is measured on.
+    pub clock: Clock,
+}
+
+impl AppConfig {
+    /// The defaults `serve` uses, in front of `upstream`, seen from outside at `public_url`,
+    /// with no API key and no static OAuth client.
+    pub fn new(upstream: Url, public_url: &str) -> Self {
+        Self {
+            upstream,
+            upstream_timeout: crate::tidsreg::REQUEST_TIMEOUT,
+            public_url: PublicUrl::new(public_url),
+            api_keys: ApiKeys::new(Vec::new()),
+            static_client: None,
+            access_token_ttl: oauth::ACCESS_TOKEN_TTL,
+            rate_limits: RateLimits::default(),
+            cache_ttl: DEFAULT_CACHE_TTL,
+            expected_hours: DEFAULT_EXPECTED_HOURS,
+            credentials: None,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// Everything the door and the routes share. axum clones the state several times per
+/// request (router, each layer, the extractor), so it is one `Arc`: a clone is one counter
+/// bump instead of a dozen (the profile in bench/RESULTS.md showed 10 % of a cached lookup).
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub ops: Ops,
+    pub keys: Arc<ApiKeys>,
+    /// The rendered Action schema, served at `/openapi.yaml`.
+    pub schema: LiveSchema,
+    /// The OAuth authorization server: its tokens work on `/api` and `/mcp`.
+    pub oauth: OAuth,
+    pub limits: Limits,
+    /// The base URL clients outside see.
+    pub public_url: PublicUrl,
+}
+
+impl AppState {
+    /// The one constructor: the upstream client, the per-caller sessions, the operations,
+    /// the OAuth server and the rate limits, wired together; the schema rendered for the
+    /// public URL (replace it with [`LiveSchema::set`] when the URL changes).
+    pub fn new(config: AppConfig) -> Result<Self> {
+        let tidsreg = Tidsreg::with_timeout(config.upstream, config.upstream_timeout)?;
+        let sessions = Arc::new(SessionStore::default());
+        let ops = Ops::new(tidsreg, sessions, config.clock.clone())
+            .with_cache_ttl(config.cache_ttl)
+            .with_expected_hours(config.expected_hours);
+        let ops = match config.credentials {
+            Some(credentials) => ops.with_credentials(credentials),
+            None => ops,
+        };
+        let oauth = OAuth::new(
+            config.static_client.as_ref(),
+            config.access_token_ttl,
+            config.public_url.clone(),
+            ops.clone(),
+            config.clock,
+        );
+        let yaml = crate::schema::render(&config.public_url.get())
+            .context("cannot render the Action schema")?;
+        Ok(Self(Arc::new(Shared {
+            ops,
+            keys: Arc::new(config.api_keys),
+            schema: LiveSchema::new(&yaml),
+            oauth,
+            limits: Limits::new(config.rate_limits),
+            public_url: config.public_url,
+        })))
+    }
+}
