@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::week_page::render_week_page;
 use super::*;
+use crate::tidsreg::Booking;
 use crate::tidsreg::week::{WeekRow, parse_week};
 
 /// A client that shows redirects instead of following them and keeps its own cookies.

@@ -1,6 +1,7 @@
 //! The upstream client: speaks Tidsreg's browser protocol (`../shared/tidsreg-upstream.md`)
 //! and turns its quirks (HTML login pages, redirects, two key spellings) into typed answers.
 
+mod booking;
 mod lookup;
 pub mod week;
 
@@ -14,6 +15,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
+pub use booking::Booking;
 pub use lookup::{Lookup, LookupList};
 
 /// Time to open a TCP (and TLS) connection before giving up: a down host should fail fast.
@@ -23,6 +25,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// The cookie whose presence after login is the only reliable sign of success.
 const AUTH_COOKIE: &str = "AuthTicket";
+/// Where bookings are posted.
+const BOOK_PATH: &str = "/api/hours";
 /// How much of an unexpected upstream body we keep for the error message.
 const BODY_EXCERPT_CHARS: usize = 200;
 
@@ -41,17 +45,6 @@ pub enum UpstreamError {
     Unreachable(String),
     #[error("Tidsreg answered something that is not the expected data: {0}")]
     BadAnswer(String),
-}
-
-/// One booking, as the upstream form takes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Booking {
-    pub date: NaiveDate,
-    pub hours: f64,
-    pub activity_id: u64,
-    pub kind_id: u64,
-    pub note: String,
-    pub contact_name: String,
 }
 
 /// One person's upstream session: their own cookie jar. Cloning shares the jar.
@@ -163,20 +156,13 @@ impl Tidsreg {
 
     /// Books hours. Only `204 No Content` is success; whether a second identical booking
     /// adds or replaces is unknown upstream, so callers must never send one twice.
-    pub async fn register(
+    pub async fn book(
         &self,
         session: &UpstreamSession,
         booking: &Booking,
     ) -> Result<(), UpstreamError> {
-        let url = self.url("/api/hours");
-        let form = [
-            ("hours", booking.hours.to_string()),
-            ("activityId", booking.activity_id.to_string()),
-            ("date", booking.date.format("%Y-%m-%d").to_string()),
-            ("kindId", booking.kind_id.to_string()),
-            ("note", booking.note.clone()),
-            ("contactName", booking.contact_name.clone()),
-        ];
+        let url = self.url(BOOK_PATH);
+        let form = booking.form();
         let request = self.http.post(url.clone()).form(&form);
         let response = self.send(session, request, &url, false).await?;
         match response.status() {
