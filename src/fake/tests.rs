@@ -1,5 +1,5 @@
-//! End-to-end tests of the fake over real HTTP on a free local port, and of our week-page
-//! parser against the fake's page.
+//! End-to-end tests of the fake over real HTTP on a free local port, and of our client and
+//! week-page parser against it.
 
 use std::time::Duration;
 
@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::week_page::render_week_page;
 use super::*;
-use crate::tidsreg::Booking;
 use crate::tidsreg::week::{WeekRow, parse_week};
+use crate::tidsreg::{Booking, Lookup, Tidsreg};
 
 /// A client that shows redirects instead of following them and keeps its own cookies.
 fn client() -> reqwest::Client {
@@ -545,7 +545,8 @@ async fn throughput() {
     );
 }
 
-// Our parser against the fake: the week page the fake renders reads back as it was booked.
+// Our client against the fake: the typed requests reach the routes the fake serves, and the
+// week page the fake renders reads back through our parser as it was booked.
 
 /// "Test & kvalitet" under "&Money ApS" / "Betalingsplatform" / "Fase 2 – Udvikling".
 const TEST_OG_KVALITET: u64 = 4104;
@@ -656,4 +657,50 @@ fn empty_week_has_no_rows_and_zero_day_totals() {
     let page = parse_week(&render_week_page(june_2025(4), &[])).expect("a week page");
     assert!(page.rows.is_empty());
     assert_eq!(page.day_totals, [Some(0.0); DAYS_PER_WEEK]);
+}
+
+#[tokio::test]
+async fn our_client_walks_the_catalogue_books_and_reads_the_week_back() {
+    let fake = FakeUpstream::start().await.expect("fake starts");
+    let base = url::Url::parse(&fake.url()).expect("a URL");
+    let tidsreg = Tidsreg::new(base).expect("client builds");
+    let session = tidsreg
+        .login(DEMO_USERNAME, DEMO_PASSWORD)
+        .await
+        .expect("signed in");
+    let date = june_2025(2);
+    let lookup = |id: u64, name: &str| Lookup {
+        id,
+        name: name.into(),
+    };
+
+    let customers = tidsreg.customers(&session, date).await.expect("customers");
+    assert_eq!(customers.len(), data::CUSTOMERS.len());
+    let projects = tidsreg
+        .projects(&session, 20417, date)
+        .await
+        .expect("projects");
+    assert_eq!(projects[0], lookup(2201, "Lagerstyring på Ærø"));
+    let phases = tidsreg.phases(&session, 2201, date).await.expect("phases");
+    assert_eq!(phases[0], lookup(3201, "Udvikling"));
+    let activities = tidsreg.activities(&session, 3201, date).await;
+    assert_eq!(
+        activities.expect("activities")[1],
+        lookup(4202, "Udvikling af rapporter")
+    );
+    let kinds = tidsreg.kinds(&session, "Intern tid", "Møder").await;
+    assert_eq!(kinds.expect("kinds"), [lookup(16, "Not billable")]);
+    assert_eq!(fake.controls().requests_to("/Find"), 5);
+
+    let sent = Booking {
+        note: "Lager & \"rapporter\"".into(),
+        contact_name: "Søren".into(),
+        ..booking(2, 7.5, data::UDVIKLING_ACTIVITY_ID, data::KIND_BILLABLE)
+    };
+    tidsreg.book(&session, &sent).await.expect("booked");
+    assert_eq!(fake.controls().bookings(DEMO_USERNAME), [sent]);
+    let week = tidsreg.week(&session, june_2025(4)).await.expect("a week");
+    assert_eq!(week.rows.len(), 1);
+    assert_eq!(week.rows[0].activity, "Udvikling");
+    assert_eq!(week.rows[0].hours, week_hours(&[(0, 7.5)]));
 }
