@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 pub use data::{ActivityPath, activity_path, demo_customers, find_activity};
 pub use routes::{AUTH_COOKIE, router};
-pub use state::{Booking, FakeControls, KeyStyle, USERS};
+pub use state::{FakeControls, KeyStyle, USERS};
 
 /// The demo user's name: what `serve --demo` tells people to sign in with.
 pub const DEMO_USERNAME: &str = "demo";

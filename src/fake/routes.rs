@@ -15,8 +15,9 @@ use chrono::NaiveDate;
 
 use super::lookups::{self, param};
 use super::pages;
-use super::state::{Booking, FakeControls};
+use super::state::FakeControls;
 use super::{data, week_page};
+use crate::tidsreg::Booking;
 
 /// The session cookie's name, as forms auth on Tidsreg sets it.
 pub const AUTH_COOKIE: &str = "AuthTicket";

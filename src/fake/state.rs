@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+// The one protocol type the fake shares with our client: a booking, as the form carries it.
+use crate::tidsreg::Booking;
+
 /// Known users as `(username, password)`. Each has a bookings store of its own, so tests can
 /// prove that two people using one server never see each other's hours.
 pub const USERS: &[(&str, &str)] = &[
@@ -50,30 +53,6 @@ pub enum KeyStyle {
     Pascal,
     /// `{"id": 1, "name": ".."}`: what another client documents.
     Lower,
-}
-
-/// One registration stored by `POST /api/hours`, exactly as the fake understood the form, so
-/// tests can check what our client really sent.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Booking {
-    /// The day the hours belong to (serialised as `YYYY-MM-DD`; chrono's serde feature is off).
-    #[serde(serialize_with = "serialize_date")]
-    pub date: chrono::NaiveDate,
-    /// The hours, after decimal-comma parsing.
-    pub hours: f64,
-    /// The activity booked against.
-    pub activity_id: u64,
-    /// The kind of hours (billable, overtime, ...).
-    pub kind_id: u64,
-    /// The invoice text; empty when the form left it out.
-    pub note: String,
-    /// The customer contact; empty when the form left it out.
-    pub contact_name: String,
-}
-
-/// Writes a date as `YYYY-MM-DD`, the form `POST /api/hours` takes.
-fn serialize_date<S: serde::Serializer>(date: &chrono::NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&date.format("%Y-%m-%d"))
 }
 
 /// A cheap, cloneable handle to the fake's shared state: tests use it to inject faults,
@@ -420,21 +399,6 @@ mod tests {
         assert_eq!(controls.user_for(&demo), None);
         controls.expire_sessions();
         assert_eq!(controls.user_for(&anna), None);
-    }
-
-    #[test]
-    fn bookings_serialise_with_an_iso_date() {
-        let booking = Booking {
-            date: chrono::NaiveDate::from_ymd_opt(2025, 6, 2).expect("valid date"),
-            hours: 7.5,
-            activity_id: 4201,
-            kind_id: 13,
-            note: String::new(),
-            contact_name: String::new(),
-        };
-        let json = serde_json::to_value(&booking).expect("serialises");
-        assert_eq!(json["date"], "2025-06-02");
-        assert_eq!(json["hours"], 7.5);
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! End-to-end tests of the fake over real HTTP on a free local port.
+//! End-to-end tests of the fake over real HTTP on a free local port, and of our client and
+//! week-page parser against it.
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
+use super::week_page::render_week_page;
 use super::*;
+use crate::tidsreg::week::{WeekRow, parse_week};
+use crate::tidsreg::{Booking, Lookup, Tidsreg};
 
 /// A client that shows redirects instead of following them and keeps its own cookies.
 fn client() -> reqwest::Client {
@@ -538,4 +543,164 @@ async fn throughput() {
         served as f64 / elapsed.as_secs_f64(),
         fake.controls().peak_in_flight()
     );
+}
+
+// Our client against the fake: the typed requests reach the routes the fake serves, and the
+// week page the fake renders reads back through our parser as it was booked.
+
+/// "Test & kvalitet" under "&Money ApS" / "Betalingsplatform" / "Fase 2 – Udvikling".
+const TEST_OG_KVALITET: u64 = 4104;
+/// `Rapport "v2"` under `"Quoted" Consulting` / "Rådgivning <Cloud>" / "Review".
+const RAPPORT_V2: u64 = 4404;
+/// The fake's "Overtime 50 %" kind: billable, so it shares the "Billable" row.
+const KIND_OVERTIME: u64 = 14;
+/// Days in a week, as the parsed page holds them.
+const DAYS_PER_WEEK: usize = 7;
+
+fn june_2025(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, day).expect("valid test date")
+}
+
+fn booking(day: u32, hours: f64, activity_id: u64, kind_id: u64) -> Booking {
+    Booking {
+        date: june_2025(day),
+        hours,
+        activity_id,
+        kind_id,
+        note: String::new(),
+        contact_name: String::new(),
+    }
+}
+
+/// A week of hours with `Some` on the given (day index, hours) and `None` elsewhere.
+fn week_hours(days: &[(usize, f64)]) -> [Option<f64>; DAYS_PER_WEEK] {
+    let mut week = [None; DAYS_PER_WEEK];
+    for &(day, value) in days {
+        week[day] = Some(value);
+    }
+    week
+}
+
+fn row(path: [&str; 4], billable: bool, days: &[(usize, f64)], total: f64) -> WeekRow {
+    let [customer, project, phase, activity] = path.map(str::to_owned);
+    WeekRow {
+        customer: Some(customer),
+        project: Some(project),
+        phase: Some(phase),
+        activity,
+        billable,
+        hours: week_hours(days),
+        total: Some(total),
+    }
+}
+
+/// The week of Monday 2 June 2025 with bookings on several days; same day, activity and
+/// billability add up in the fake; the booking on 9 June belongs to the next week.
+fn fake_week_page() -> String {
+    let bookings = [
+        booking(2, 2.5, data::UDVIKLING_ACTIVITY_ID, data::KIND_BILLABLE),
+        booking(2, 5.0, data::UDVIKLING_ACTIVITY_ID, KIND_OVERTIME),
+        booking(3, 1.0, data::UDVIKLING_ACTIVITY_ID, data::KIND_NOT_BILLABLE),
+        booking(4, 0.25, RAPPORT_V2, data::KIND_NOT_BILLABLE),
+        booking(5, 3.0, TEST_OG_KVALITET, data::KIND_BILLABLE),
+        booking(5, 0.5, TEST_OG_KVALITET, data::KIND_BILLABLE),
+        booking(8, 1.25, TEST_OG_KVALITET, data::KIND_BILLABLE),
+        booking(9, 9.0, TEST_OG_KVALITET, data::KIND_BILLABLE),
+    ];
+    render_week_page(june_2025(4), &bookings)
+}
+
+#[test]
+fn fake_week_reads_back_as_booked() {
+    let page = parse_week(&fake_week_page()).expect("a week page");
+    let money = ["&Money ApS", "Betalingsplatform", "Fase 2 – Udvikling"];
+    let aero = ["Ærø Fødevarer A/S", "Lagerstyring på Ærø", "Udvikling"];
+    let quoted = ["\"Quoted\" Consulting", "Rådgivning <Cloud>", "Review"];
+    let with = |groups: [&'static str; 3], activity: &'static str| {
+        [groups[0], groups[1], groups[2], activity]
+    };
+    let expected = vec![
+        row(
+            with(money, "Test & kvalitet"),
+            true,
+            &[(3, 3.5), (6, 1.25)],
+            4.75,
+        ),
+        row(with(aero, "Udvikling"), true, &[(0, 7.5)], 7.5),
+        row(with(aero, "Udvikling"), false, &[(1, 1.0)], 1.0),
+        row(with(quoted, "Rapport \"v2\""), false, &[(2, 0.25)], 0.25),
+    ];
+    assert_eq!(page.rows, expected);
+    let day_totals = [7.5, 1.0, 0.25, 3.5, 0.0, 0.0, 1.25].map(Some);
+    assert_eq!(page.day_totals, day_totals);
+}
+
+#[test]
+fn the_script_template_decoy_is_not_parsed() {
+    let html = fake_week_page();
+    assert!(
+        html.contains("{{name}}") && html.contains("99,99"),
+        "decoy present"
+    );
+    let page = parse_week(&html).expect("a week page");
+    assert!(page.rows.iter().all(|r| !r.activity.contains("{{name}}")));
+    let all_numbers = page
+        .rows
+        .iter()
+        .flat_map(|r| r.hours.iter().chain([&r.total]))
+        .chain(&page.day_totals);
+    assert!(all_numbers.flatten().all(|h| *h != 99.99));
+}
+
+#[test]
+fn empty_week_has_no_rows_and_zero_day_totals() {
+    let page = parse_week(&render_week_page(june_2025(4), &[])).expect("a week page");
+    assert!(page.rows.is_empty());
+    assert_eq!(page.day_totals, [Some(0.0); DAYS_PER_WEEK]);
+}
+
+#[tokio::test]
+async fn our_client_walks_the_catalogue_books_and_reads_the_week_back() {
+    let fake = FakeUpstream::start().await.expect("fake starts");
+    let base = url::Url::parse(&fake.url()).expect("a URL");
+    let tidsreg = Tidsreg::new(base).expect("client builds");
+    let session = tidsreg
+        .login(DEMO_USERNAME, DEMO_PASSWORD)
+        .await
+        .expect("signed in");
+    let date = june_2025(2);
+    let lookup = |id: u64, name: &str| Lookup {
+        id,
+        name: name.into(),
+    };
+
+    let customers = tidsreg.customers(&session, date).await.expect("customers");
+    assert_eq!(customers.len(), data::CUSTOMERS.len());
+    let projects = tidsreg
+        .projects(&session, 20417, date)
+        .await
+        .expect("projects");
+    assert_eq!(projects[0], lookup(2201, "Lagerstyring på Ærø"));
+    let phases = tidsreg.phases(&session, 2201, date).await.expect("phases");
+    assert_eq!(phases[0], lookup(3201, "Udvikling"));
+    let activities = tidsreg.activities(&session, 3201, date).await;
+    assert_eq!(
+        activities.expect("activities")[1],
+        lookup(4202, "Udvikling af rapporter")
+    );
+    let kinds = tidsreg.kinds(&session, "Intern tid", "Møder").await;
+    assert_eq!(kinds.expect("kinds"), [lookup(16, "Not billable")]);
+    assert_eq!(fake.controls().requests_to("/Find"), 5);
+
+    let sent = Booking {
+        note: "Lager & \"rapporter\"".into(),
+        contact_name: "Søren".into(),
+        ..booking(2, 7.5, data::UDVIKLING_ACTIVITY_ID, data::KIND_BILLABLE)
+    };
+    tidsreg.book(&session, &sent).await.expect("booked");
+    assert_eq!(fake.controls().bookings(DEMO_USERNAME), [sent]);
+    let week = tidsreg.week(&session, june_2025(4)).await.expect("a week");
+    assert_eq!(week.rows.len(), 1);
+    assert_eq!(week.rows[0].activity, "Udvikling");
+    assert_eq!(week.rows[0].hours, week_hours(&[(0, 7.5)]));
 }

@@ -19,7 +19,7 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::data::{self, ActivityPath};
 use super::pages::Escaped;
-use super::state::Booking;
+use crate::tidsreg::Booking;
 
 /// Days in a week, Monday first.
 const DAYS_PER_WEEK: usize = 7;

@@ -61,7 +61,7 @@ impl Operation for RegisterInput {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Booked {
-    pub booked: BookingEcho,
+    pub booked: Booking,
     /// The booked day read back from Tidsreg; absent when the read-back failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub day: Option<DayHours>,
@@ -71,20 +71,6 @@ pub struct Booked {
     pub warnings: Vec<String>,
     /// True when this answer repeats an earlier identical booking instead of booking again.
     pub replayed: bool,
-}
-
-/// The booking as sent upstream.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct BookingEcho {
-    pub date: String,
-    pub hours: f64,
-    pub activity_id: u64,
-    pub kind_id: u64,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub note: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub contact_name: String,
 }
 
 /// Most bookings remembered at once; a flood of distinct bookings drops the oldest first.
@@ -164,7 +150,7 @@ impl Ops {
     async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
         let refusal = self
             .with_session(caller, |signed_in| async move {
-                let result = self.tidsreg.register(&signed_in.upstream, booking).await;
+                let result = self.tidsreg.book(&signed_in.upstream, booking).await;
                 // Whatever the outcome, the cached week may now be stale.
                 signed_in
                     .weeks
@@ -184,7 +170,7 @@ impl Ops {
         }
         tracing::info!(%caller, date = %booking.date, hours = booking.hours, activity = booking.activity_id, "booked hours");
         let mut answer = Booked {
-            booked: echo(booking),
+            booked: booking.clone(),
             day: None,
             week_total: None,
             warnings: Vec::new(),
@@ -243,15 +229,4 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
         ));
     }
     Ok(text)
-}
-
-fn echo(booking: &Booking) -> BookingEcho {
-    BookingEcho {
-        date: booking.date.format(params::DATE_FORMAT).to_string(),
-        hours: booking.hours,
-        activity_id: booking.activity_id,
-        kind_id: booking.kind_id,
-        note: booking.note.clone(),
-        contact_name: booking.contact_name.clone(),
-    }
 }

@@ -1,6 +1,5 @@
 //! The five lookups that lead from a customer to the activity and kind to book on.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -9,7 +8,7 @@ use serde::Deserialize;
 use super::params::Text;
 use super::{OpError, Operation, Ops, params};
 use crate::store::{CallerId, SignedIn};
-use crate::tidsreg::{LookupList, UpstreamError};
+use crate::tidsreg::{LookupList, LookupRequest, UpstreamError};
 
 /// Input of the customers lookup.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -112,29 +111,14 @@ impl Operation for KindsInput {
     }
 }
 
-/// One dated level of the hierarchy: where it lives upstream and what its parent is called.
-struct Level {
-    path: &'static str,
-    /// Name of the parent id, both in our API and upstream (they agree).
-    parent: Option<&'static str>,
+/// One dated level of the hierarchy, customers down to activities.
+#[derive(Clone, Copy)]
+enum Level {
+    Customers,
+    Projects,
+    Phases,
+    Activities,
 }
-
-const CUSTOMERS: Level = Level {
-    path: "/Find/SelectCustomers",
-    parent: None,
-};
-const PROJECTS: Level = Level {
-    path: "/Find/SelectProjects",
-    parent: Some("customerId"),
-};
-const PHASES: Level = Level {
-    path: "/Find/SelectPhases",
-    parent: Some("projectId"),
-};
-const ACTIVITIES: Level = Level {
-    path: "/Find/SelectActivities",
-    parent: Some("phaseId"),
-};
 
 impl Ops {
     /// Customers the signed-in person can book on at `date`.
@@ -147,7 +131,7 @@ impl Ops {
             parent_id: None,
             date: &input.date,
         };
-        self.list_level(caller, &CUSTOMERS, input).await
+        self.list_level(caller, Level::Customers, input).await
     }
 
     /// Projects of a customer.
@@ -160,7 +144,7 @@ impl Ops {
             parent_id: Some(&input.customer_id),
             date: &input.date,
         };
-        self.list_level(caller, &PROJECTS, input).await
+        self.list_level(caller, Level::Projects, input).await
     }
 
     /// Phases of a project.
@@ -173,7 +157,7 @@ impl Ops {
             parent_id: Some(&input.project_id),
             date: &input.date,
         };
-        self.list_level(caller, &PHASES, input).await
+        self.list_level(caller, Level::Phases, input).await
     }
 
     /// Activities of a phase: the things hours are booked on.
@@ -186,7 +170,7 @@ impl Ops {
             parent_id: Some(&input.phase_id),
             date: &input.date,
         };
-        self.list_level(caller, &ACTIVITIES, input).await
+        self.list_level(caller, Level::Activities, input).await
     }
 
     /// Kinds of work (billable, overtime…) allowed for a project's activity, by names.
@@ -195,12 +179,14 @@ impl Ops {
         caller: &CallerId,
         input: KindsInput,
     ) -> Result<Arc<LookupList>, OpError> {
-        let project = params::required("projectName", input.project_name.as_deref())?;
-        let activity = params::required("activityName", input.activity_name.as_deref())?;
-        let query = [("projectName", project), ("activityName", activity)];
+        let project_name = params::required("projectName", input.project_name.as_deref())?;
+        let activity_name = params::required("activityName", input.activity_name.as_deref())?;
+        let request = &LookupRequest::Kinds {
+            project_name,
+            activity_name,
+        };
         self.with_session(caller, |signed_in| async move {
-            self.cached_lookup(&signed_in, "/Find/SelectKinds", &query)
-                .await
+            self.cached_lookup(&signed_in, request).await
         })
         .await
     }
@@ -208,48 +194,44 @@ impl Ops {
     async fn list_level(
         &self,
         caller: &CallerId,
-        level: &Level,
+        level: Level,
         input: ListInput<'_>,
     ) -> Result<Arc<LookupList>, OpError> {
-        let parent = match level.parent {
-            Some(field) => Some((
-                field,
-                params::id(field, input.parent_id.and_then(Text::as_deref))?,
-            )),
-            None => None,
+        // The parent's id is checked before the date, under its name in our API.
+        let parent_id = |field| params::id(field, input.parent_id.and_then(Text::as_deref));
+        let date = || params::date_or_today("date", input.date.as_deref());
+        let request = &match level {
+            Level::Customers => LookupRequest::Customers { date: date()? },
+            Level::Projects => LookupRequest::Projects {
+                customer_id: parent_id("customerId")?,
+                date: date()?,
+            },
+            Level::Phases => LookupRequest::Phases {
+                project_id: parent_id("projectId")?,
+                date: date()?,
+            },
+            Level::Activities => LookupRequest::Activities {
+                phase_id: parent_id("phaseId")?,
+                date: date()?,
+            },
         };
-        let date = params::date_or_today("date", input.date.as_deref())?;
-        // `Display` of a date is `YYYY-MM-DD`, the upstream's form, without parsing a format.
-        let date = date.to_string();
-        let parent_id = parent.map(|(field, id)| (field, id.to_string()));
-        let mut query = vec![("date", date.as_str())];
-        if let Some((field, id)) = &parent_id {
-            query.insert(0, (field, id.as_str()));
-        }
-        let query = &query;
         self.with_session(caller, |signed_in| async move {
-            self.cached_lookup(&signed_in, level.path, query).await
+            self.cached_lookup(&signed_in, request).await
         })
         .await
     }
 
-    /// A lookup through the session's cache: the key is the upstream request itself, each
-    /// value prefixed by its length, since kinds are looked up by names that may hold `&`.
+    /// A lookup through the session's cache, keyed by the request: the same request within
+    /// the cache's lifetime is fetched once.
     pub(super) async fn cached_lookup(
         &self,
         signed_in: &SignedIn,
-        path: &str,
-        query: &[(&str, &str)],
+        request: &LookupRequest<'_>,
     ) -> Result<Arc<LookupList>, UpstreamError> {
-        let mut key = String::with_capacity(64);
-        key.push_str(path);
-        for (name, value) in query {
-            let _ = write!(key, "&{name}={}:{value}", value.len());
-        }
         signed_in
             .lookups
-            .get_or_fetch(&key, || async {
-                let entries = self.tidsreg.lookup(&signed_in.upstream, path, query).await;
+            .get_or_fetch(&request.cache_key(), || async {
+                let entries = self.tidsreg.lookup(&signed_in.upstream, request).await;
                 entries.map(LookupList::from)
             })
             .await

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt, stream};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use super::params::Text;
 use super::text_match::{WHOLE_WORD, fold, word_score, words};
 use super::{OpError, Operation, Ops, params};
 use crate::store::{CallerId, SignedIn};
-use crate::tidsreg::{Lookup, LookupList, UpstreamError};
+use crate::tidsreg::{Lookup, LookupList, LookupRequest, UpstreamError};
 
 /// Upstream calls one search keeps in flight: quick for the person, gentle on Tidsreg.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -72,7 +73,6 @@ impl Ops {
         }
         let date = params::date_or_today("date", input.date.as_deref())?;
         let limit = limit(input.limit.as_deref())?;
-        let date = &date.format(params::DATE_FORMAT).to_string();
         let (query, q) = (&query, &q);
         self.with_session(caller, |signed_in| async move {
             let walk = Walk {
@@ -105,20 +105,27 @@ fn limit(raw: Option<&str>) -> Result<usize, OpError> {
 struct Walk<'a> {
     ops: &'a Ops,
     signed_in: &'a SignedIn,
-    date: &'a str,
+    date: NaiveDate,
     query: &'a [String],
     folded: String,
 }
 
 impl Walk<'_> {
     async fn run(&self, limit: usize) -> Result<Vec<SearchHit>, UpstreamError> {
-        let customers = self.children("/Find/SelectCustomers", None).await?;
+        let date = self.date;
+        let customers = self.lookup(LookupRequest::Customers { date }).await?;
         let customers: Vec<Lookup> = customers.to_vec();
         let projects = self
-            .expand(customers, "/Find/SelectProjects", "customerId", |c| c.id)
+            .expand(customers, |c| LookupRequest::Projects {
+                customer_id: c.id,
+                date,
+            })
             .await?;
         let phases = self
-            .expand(projects, "/Find/SelectPhases", "projectId", |(_, p)| p.id)
+            .expand(projects, |(_, p)| LookupRequest::Phases {
+                project_id: p.id,
+                date,
+            })
             .await?;
         let mut phases: Vec<Phase> = phases.into_iter().map(|((c, p), ph)| (c, p, ph)).collect();
         // Likely places first, so the walk can stop early once it has enough good answers.
@@ -131,14 +138,12 @@ impl Walk<'_> {
     async fn expand<P: Clone>(
         &self,
         parents: Vec<P>,
-        path: &str,
-        field: &str,
-        id: impl Fn(&P) -> u64,
+        children_of: impl Fn(&P) -> LookupRequest<'static>,
     ) -> Result<Vec<(P, Lookup)>, UpstreamError> {
         let fetches = parents.into_iter().map(|parent| {
-            let parent_id = id(&parent).to_string();
+            let request = children_of(&parent);
             async move {
-                let children = self.children(path, Some((field, &parent_id))).await?;
+                let children = self.lookup(request).await?;
                 Ok::<_, UpstreamError>(
                     children
                         .iter()
@@ -164,10 +169,11 @@ impl Walk<'_> {
         let fetches = phases
             .into_iter()
             .map(|(customer, project, phase)| async move {
-                let id = phase.id.to_string();
-                let activities = self
-                    .children("/Find/SelectActivities", Some(("phaseId", &id)))
-                    .await?;
+                let request = LookupRequest::Activities {
+                    phase_id: phase.id,
+                    date: self.date,
+                };
+                let activities = self.lookup(request).await?;
                 Ok::<_, UpstreamError>((customer, project, phase, activities))
             });
         let mut fetched = stream::iter(fetches).buffered(MAX_IN_FLIGHT);
@@ -194,16 +200,9 @@ impl Walk<'_> {
         Ok(hits)
     }
 
-    async fn children(
-        &self,
-        path: &str,
-        parent: Option<(&str, &str)>,
-    ) -> Result<Arc<LookupList>, UpstreamError> {
-        let mut query = vec![("date", self.date)];
-        if let Some(parent) = parent {
-            query.insert(0, parent);
-        }
-        self.ops.cached_lookup(self.signed_in, path, &query).await
+    /// One lookup through the session's cache.
+    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Arc<LookupList>, UpstreamError> {
+        self.ops.cached_lookup(self.signed_in, &request).await
     }
 
     /// Every query word must match somewhere on the path; the activity's own name counts

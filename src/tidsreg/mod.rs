@@ -1,7 +1,9 @@
 //! The upstream client: speaks Tidsreg's browser protocol (`../shared/tidsreg-upstream.md`)
 //! and turns its quirks (HTML login pages, redirects, two key spellings) into typed answers.
 
+mod booking;
 mod lookup;
+mod lookup_request;
 pub mod week;
 
 use std::sync::{Arc, RwLock};
@@ -14,7 +16,9 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
+pub use booking::Booking;
 pub use lookup::{Lookup, LookupList};
+pub use lookup_request::LookupRequest;
 
 /// Time to open a TCP (and TLS) connection before giving up: a down host should fail fast.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,6 +27,14 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// The cookie whose presence after login is the only reliable sign of success.
 const AUTH_COOKIE: &str = "AuthTicket";
+/// The web login form, which answers a redirect to `/` on success.
+const LOGIN_PATH: &str = "/Login?ReturnUrl=/";
+/// Where the week pages live: `/Hours/DD-MM-YYYY`.
+const WEEK_PATH: &str = "/Hours/";
+/// How a week page's path writes its date (day first).
+const WEEK_DATE_FORMAT: &str = "%d-%m-%Y";
+/// Where bookings are posted.
+const BOOK_PATH: &str = "/api/hours";
 /// How much of an unexpected upstream body we keep for the error message.
 const BODY_EXCERPT_CHARS: usize = 200;
 
@@ -41,17 +53,6 @@ pub enum UpstreamError {
     Unreachable(String),
     #[error("Tidsreg answered something that is not the expected data: {0}")]
     BadAnswer(String),
-}
-
-/// One booking, as the upstream form takes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Booking {
-    pub date: NaiveDate,
-    pub hours: f64,
-    pub activity_id: u64,
-    pub kind_id: u64,
-    pub note: String,
-    pub contact_name: String,
 }
 
 /// One person's upstream session: their own cookie jar. Cloning shares the jar.
@@ -117,7 +118,7 @@ impl Tidsreg {
         password: &str,
     ) -> Result<UpstreamSession, UpstreamError> {
         let session = UpstreamSession::default();
-        let url = self.url("/Login?ReturnUrl=/");
+        let url = self.url(LOGIN_PATH);
         let form = [("userName", username), ("password", password)];
         let response = self.http.post(url.clone()).form(&form).send().await;
         let response = response.map_err(transport_error)?;
@@ -131,20 +132,73 @@ impl Tidsreg {
         }
     }
 
-    /// GET a JSON lookup (`/Find/Select…`) and normalise its entries.
+    /// One catalogue lookup, its entries normalised to `{id, name}`.
     pub async fn lookup(
         &self,
         session: &UpstreamSession,
-        path: &str,
-        query: &[(&str, &str)],
+        request: &LookupRequest<'_>,
     ) -> Result<Vec<Lookup>, UpstreamError> {
-        let mut url = self.url(path);
-        url.query_pairs_mut()
-            .append_pair("mode", "0")
-            .extend_pairs(query);
+        let url = self.url(&request.path_and_query());
         let response = self.get(session, &url).await?;
         let bytes = response.bytes().await.map_err(transport_error)?;
         lookup::parse(&bytes)
+    }
+
+    /// Customers the person can book on at `date`.
+    pub async fn customers(
+        &self,
+        session: &UpstreamSession,
+        date: NaiveDate,
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        self.lookup(session, &LookupRequest::Customers { date })
+            .await
+    }
+
+    /// Projects of a customer at `date`.
+    pub async fn projects(
+        &self,
+        session: &UpstreamSession,
+        customer_id: u64,
+        date: NaiveDate,
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        let request = LookupRequest::Projects { customer_id, date };
+        self.lookup(session, &request).await
+    }
+
+    /// Phases of a project at `date`.
+    pub async fn phases(
+        &self,
+        session: &UpstreamSession,
+        project_id: u64,
+        date: NaiveDate,
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        let request = LookupRequest::Phases { project_id, date };
+        self.lookup(session, &request).await
+    }
+
+    /// Activities of a phase at `date`: the things hours are booked on.
+    pub async fn activities(
+        &self,
+        session: &UpstreamSession,
+        phase_id: u64,
+        date: NaiveDate,
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        let request = LookupRequest::Activities { phase_id, date };
+        self.lookup(session, &request).await
+    }
+
+    /// Kinds of hours allowed on an activity, by the names of its project and itself.
+    pub async fn kinds(
+        &self,
+        session: &UpstreamSession,
+        project_name: &str,
+        activity_name: &str,
+    ) -> Result<Vec<Lookup>, UpstreamError> {
+        let request = LookupRequest::Kinds {
+            project_name,
+            activity_name,
+        };
+        self.lookup(session, &request).await
     }
 
     /// The HTML week page (ISO week, Monday to Sunday) holding `date`, parsed. A page that
@@ -154,7 +208,7 @@ impl Tidsreg {
         session: &UpstreamSession,
         date: NaiveDate,
     ) -> Result<week::WeekPage, UpstreamError> {
-        let url = self.url(&format!("/Hours/{}", date.format("%d-%m-%Y")));
+        let url = self.url(&format!("{WEEK_PATH}{}", date.format(WEEK_DATE_FORMAT)));
         let request = self.http.get(url.clone());
         let response = self.send(session, request, &url, true).await?;
         let html = response.text().await.map_err(transport_error)?;
@@ -163,20 +217,13 @@ impl Tidsreg {
 
     /// Books hours. Only `204 No Content` is success; whether a second identical booking
     /// adds or replaces is unknown upstream, so callers must never send one twice.
-    pub async fn register(
+    pub async fn book(
         &self,
         session: &UpstreamSession,
         booking: &Booking,
     ) -> Result<(), UpstreamError> {
-        let url = self.url("/api/hours");
-        let form = [
-            ("hours", booking.hours.to_string()),
-            ("activityId", booking.activity_id.to_string()),
-            ("date", booking.date.format("%Y-%m-%d").to_string()),
-            ("kindId", booking.kind_id.to_string()),
-            ("note", booking.note.clone()),
-            ("contactName", booking.contact_name.clone()),
-        ];
+        let url = self.url(BOOK_PATH);
+        let form = booking.form();
         let request = self.http.post(url.clone()).form(&form);
         let response = self.send(session, request, &url, false).await?;
         match response.status() {

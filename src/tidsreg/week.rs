@@ -245,34 +245,7 @@ fn selector(css: &str) -> Selector {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
-
     use super::*;
-    use crate::fake::Booking;
-    use crate::fake::data::{KIND_BILLABLE, KIND_NOT_BILLABLE, UDVIKLING_ACTIVITY_ID};
-    use crate::fake::week_page::render_week_page;
-
-    /// "Test & kvalitet" under "&Money ApS" / "Betalingsplatform" / "Fase 2 – Udvikling".
-    const TEST_OG_KVALITET: u64 = 4104;
-    /// `Rapport "v2"` under `"Quoted" Consulting` / "Rådgivning <Cloud>" / "Review".
-    const RAPPORT_V2: u64 = 4404;
-    /// The fake's "Overtime 50 %" kind: billable, so it shares the "Billable" row.
-    const KIND_OVERTIME: u64 = 14;
-
-    fn date(day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2025, 6, day).expect("valid test date")
-    }
-
-    fn booking(day: u32, hours: f64, activity_id: u64, kind_id: u64) -> Booking {
-        Booking {
-            date: date(day),
-            hours,
-            activity_id,
-            kind_id,
-            note: String::new(),
-            contact_name: String::new(),
-        }
-    }
 
     /// A week of hours with `Some` on the given (day index, hours) and `None` elsewhere.
     fn hours(days: &[(usize, f64)]) -> [Option<f64>; DAYS_PER_WEEK] {
@@ -281,84 +254,6 @@ mod tests {
             week[day] = Some(value);
         }
         week
-    }
-
-    fn row(path: [&str; 4], billable: bool, days: &[(usize, f64)], total: f64) -> WeekRow {
-        let [customer, project, phase, activity] = path.map(str::to_owned);
-        WeekRow {
-            customer: Some(customer),
-            project: Some(project),
-            phase: Some(phase),
-            activity,
-            billable,
-            hours: hours(days),
-            total: Some(total),
-        }
-    }
-
-    /// The week of Monday 2 June 2025 with bookings on several days; same day, activity and
-    /// billability add up in the fake; the booking on 9 June belongs to the next week.
-    fn fake_week_page() -> String {
-        let bookings = [
-            booking(2, 2.5, UDVIKLING_ACTIVITY_ID, KIND_BILLABLE),
-            booking(2, 5.0, UDVIKLING_ACTIVITY_ID, KIND_OVERTIME),
-            booking(3, 1.0, UDVIKLING_ACTIVITY_ID, KIND_NOT_BILLABLE),
-            booking(4, 0.25, RAPPORT_V2, KIND_NOT_BILLABLE),
-            booking(5, 3.0, TEST_OG_KVALITET, KIND_BILLABLE),
-            booking(5, 0.5, TEST_OG_KVALITET, KIND_BILLABLE),
-            booking(8, 1.25, TEST_OG_KVALITET, KIND_BILLABLE),
-            booking(9, 9.0, TEST_OG_KVALITET, KIND_BILLABLE),
-        ];
-        render_week_page(date(4), &bookings)
-    }
-
-    #[test]
-    fn fake_week_reads_back_as_booked() {
-        let page = parse_week(&fake_week_page()).expect("a week page");
-        let money = ["&Money ApS", "Betalingsplatform", "Fase 2 – Udvikling"];
-        let aero = ["Ærø Fødevarer A/S", "Lagerstyring på Ærø", "Udvikling"];
-        let quoted = ["\"Quoted\" Consulting", "Rådgivning <Cloud>", "Review"];
-        let with = |groups: [&'static str; 3], activity: &'static str| {
-            [groups[0], groups[1], groups[2], activity]
-        };
-        let expected = vec![
-            row(
-                with(money, "Test & kvalitet"),
-                true,
-                &[(3, 3.5), (6, 1.25)],
-                4.75,
-            ),
-            row(with(aero, "Udvikling"), true, &[(0, 7.5)], 7.5),
-            row(with(aero, "Udvikling"), false, &[(1, 1.0)], 1.0),
-            row(with(quoted, "Rapport \"v2\""), false, &[(2, 0.25)], 0.25),
-        ];
-        assert_eq!(page.rows, expected);
-        let day_totals = [7.5, 1.0, 0.25, 3.5, 0.0, 0.0, 1.25].map(Some);
-        assert_eq!(page.day_totals, day_totals);
-    }
-
-    #[test]
-    fn the_script_template_decoy_is_not_parsed() {
-        let html = fake_week_page();
-        assert!(
-            html.contains("{{name}}") && html.contains("99,99"),
-            "decoy present"
-        );
-        let page = parse_week(&html).expect("a week page");
-        assert!(page.rows.iter().all(|r| !r.activity.contains("{{name}}")));
-        let all_numbers = page
-            .rows
-            .iter()
-            .flat_map(|r| r.hours.iter().chain([&r.total]))
-            .chain(&page.day_totals);
-        assert!(all_numbers.flatten().all(|h| *h != 99.99));
-    }
-
-    #[test]
-    fn empty_week_has_no_rows_and_zero_day_totals() {
-        let page = parse_week(&render_week_page(date(4), &[])).expect("a week page");
-        assert!(page.rows.is_empty());
-        assert_eq!(page.day_totals, [Some(0.0); DAYS_PER_WEEK]);
     }
 
     const PARTIAL_PAGE: &str = r#"<html><body><div id="TimeRegistrations">
