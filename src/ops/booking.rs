@@ -186,7 +186,7 @@ impl Ops {
                 answer.warnings = week.warnings;
             }
             Err(e) => answer.warnings.push(format!(
-                "booked, but reading the week back failed ({e}); call getHours to see it, and do not book again"
+                "booked, but reading the week back failed ({e}); do not book again: read the hours of that week to see the booking"
             )),
         }
         Ok(answer)
@@ -199,7 +199,7 @@ fn refused(status: u16, excerpt: &str) -> OpError {
         .map(|e| format!(": {e}"))
         .unwrap_or_default();
     OpError::Refused(format!(
-        "Tidsreg refused the booking (HTTP {status}{said}); check activityId with listActivities and kindId with listKinds, then try again"
+        "Tidsreg refused the booking (HTTP {status}{said}); check activityId against the activities of the phase and kindId against the kinds of the activity, then try again"
     ))
 }
 
