@@ -200,7 +200,7 @@ async fn an_upstream_refusal_is_a_400_that_says_what_to_check() {
     let (status, answer) = server.post_json(Some(KEY_A), "/api/hours", body).await;
     let message = assert_error(status, &answer, StatusCode::BAD_REQUEST, "bad_request");
     assert!(message.contains("refused"), "{message}");
-    assert!(message.contains("listActivities"), "{message}");
+    assert!(message.contains("activities of the phase"), "{message}");
 }
 
 #[tokio::test]
