@@ -23,14 +23,7 @@ impl Default for Prompt {
 impl Prompt {
     /// Asks and answers the trimmed line (empty at end of input).
     pub fn ask(&mut self, question: &str) -> Result<String> {
-        print!("{question}");
-        io::stdout().flush().ok();
-        let line = self
-            .lines
-            .next()
-            .transpose()
-            .context("cannot read the answer")?;
-        Ok(line.unwrap_or_default().trim().to_string())
+        Ok(self.line(question)?.trim().to_string())
     }
 
     /// Asks for a secret: hidden on a terminal, so it does not stay on screen; a plain
@@ -40,6 +33,11 @@ impl Prompt {
             let answer = rpassword::prompt_password(question).context("cannot read the answer")?;
             return Ok(Secret::new(answer));
         }
+        Ok(Secret::new(self.line(question)?))
+    }
+
+    /// Prints `question` and reads one line as typed (empty at end of input).
+    fn line(&mut self, question: &str) -> Result<String> {
         print!("{question}");
         io::stdout().flush().ok();
         let line = self
@@ -47,6 +45,6 @@ impl Prompt {
             .next()
             .transpose()
             .context("cannot read the answer")?;
-        Ok(Secret::new(line.unwrap_or_default()))
+        Ok(line.unwrap_or_default())
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 
 use super::hours::DayHours;
 use super::params::Text;
-use super::{OpError, Operation, Ops, params};
+use super::{OpError, Ops, params};
 use crate::store::{BoundedMap, CallerId, Clock};
 use crate::tidsreg::{Booking, UpstreamError};
 
@@ -48,13 +48,6 @@ pub struct RegisterInput {
     #[serde(skip)]
     #[schemars(skip)]
     pub idempotency_key: Option<String>,
-}
-
-impl Operation for RegisterInput {
-    type Output = Booked;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.register_hours(caller, self).await
-    }
 }
 
 /// The answer: what was booked and the day as it now stands upstream.

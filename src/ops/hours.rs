@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::params::Text;
-use super::{OpError, Operation, Ops, params};
+use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
 use crate::tidsreg::week::{WeekPage, WeekRow};
@@ -40,21 +40,6 @@ pub struct WeekInput {
     /// ISO week number, 1 to 53; defaults to the current week.
     #[schemars(with = "Option<u32>")]
     pub week: Text,
-}
-
-impl Operation for HoursInput {
-    type Output = WeekHours;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.get_hours(caller, self).await
-    }
-}
-
-impl Operation for WeekInput {
-    type Output = WeekBounds;
-    /// Pure date arithmetic, but like every operation only for an identified caller.
-    async fn run(self, ops: &Ops, _caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.get_week(self)
-    }
 }
 
 /// An ISO week's bounds.
@@ -139,8 +124,14 @@ impl Ops {
             .await
     }
 
-    /// Start and end of an ISO week (both default to the current one). Needs no upstream.
-    pub fn get_week(&self, input: WeekInput) -> Result<WeekBounds, OpError> {
+    /// Start and end of an ISO week (both default to the current one). Needs no upstream,
+    /// but is async and takes the caller like every operation, so one table drives them all
+    /// (and only an identified caller gets here).
+    pub async fn get_week(
+        &self,
+        _caller: &CallerId,
+        input: WeekInput,
+    ) -> Result<WeekBounds, OpError> {
         let today = params::today().iso_week();
         let year = match input.year.as_deref() {
             None => today.year(),

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::params::Text;
-use super::{OpError, Operation, Ops, params};
+use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{LookupList, LookupRequest, UpstreamError};
 
@@ -74,41 +74,6 @@ pub struct KindsInput {
 struct ListInput<'a> {
     parent_id: Option<&'a Text>,
     date: &'a Text,
-}
-
-impl Operation for CustomersInput {
-    type Output = Arc<LookupList>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.list_customers(caller, self).await
-    }
-}
-
-impl Operation for ProjectsInput {
-    type Output = Arc<LookupList>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.list_projects(caller, self).await
-    }
-}
-
-impl Operation for PhasesInput {
-    type Output = Arc<LookupList>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.list_phases(caller, self).await
-    }
-}
-
-impl Operation for ActivitiesInput {
-    type Output = Arc<LookupList>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.list_activities(caller, self).await
-    }
-}
-
-impl Operation for KindsInput {
-    type Output = Arc<LookupList>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.list_kinds(caller, self).await
-    }
 }
 
 /// One dated level of the hierarchy, customers down to activities.

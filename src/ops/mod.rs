@@ -33,7 +33,7 @@ pub use search::{SearchHit, SearchInput};
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS};
 use crate::store::{CallerId, Clock, Sessions};
-use crate::tidsreg::Tidsreg;
+use crate::tidsreg::{LookupList, Tidsreg};
 
 /// What every operation needs: the upstream client and the per-caller sessions.
 #[derive(Clone, Debug)]
@@ -67,6 +67,34 @@ pub trait Operation: DeserializeOwned + JsonSchema + Send + 'static {
     ) -> impl Future<Output = Result<Self::Output, OpError>> + Send;
 }
 
+/// The operations: each input type, the `Ops` method it runs, and what it answers. A new
+/// operation is its method and input type in its file, one row here, one route row, one
+/// tool and one schema entry.
+macro_rules! operations {
+    ($($input:ty => $method:ident -> $output:ty),* $(,)?) => {$(
+        impl Operation for $input {
+            type Output = $output;
+            async fn run(self, ops: &Ops, caller: &CallerId) -> Result<$output, OpError> {
+                ops.$method(caller, self).await
+            }
+        }
+    )*};
+}
+
+operations!(
+    LoginInput => login -> LoginOutput,
+    CustomersInput => list_customers -> Arc<LookupList>,
+    ProjectsInput => list_projects -> Arc<LookupList>,
+    PhasesInput => list_phases -> Arc<LookupList>,
+    ActivitiesInput => list_activities -> Arc<LookupList>,
+    KindsInput => list_kinds -> Arc<LookupList>,
+    HoursInput => get_hours -> WeekHours,
+    RegisterInput => register_hours -> Booked,
+    WeekInput => get_week -> WeekBounds,
+    SearchInput => search -> Vec<SearchHit>,
+    ReportInput => get_report -> Report,
+);
+
 /// An operation's answer as JSON: the body REST sends, the text MCP sends.
 pub trait Answer {
     /// The JSON encoding.
@@ -94,7 +122,7 @@ serialised_answers!(
     Report
 );
 
-impl Answer for Arc<crate::tidsreg::LookupList> {
+impl Answer for Arc<LookupList> {
     fn to_json(&self) -> Result<Bytes, serde_json::Error> {
         Ok(self.json())
     }
@@ -110,13 +138,6 @@ pub struct LoginInput {
     #[serde(default)]
     #[schemars(with = "String")]
     pub password: Option<crate::settings::Secret>,
-}
-
-impl Operation for LoginInput {
-    type Output = LoginOutput;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.login(caller, self).await
-    }
 }
 
 /// Answer of `login`.

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::params::Text;
-use super::{OpError, Operation, Ops, params};
+use super::{OpError, Ops, params};
 use crate::store::CallerId;
 use crate::tidsreg::UpstreamError;
 
@@ -29,13 +29,6 @@ pub struct ReportInput {
     /// Last day, YYYY-MM-DD; defaults to today. At most 92 days after `from`.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub to: Text,
-}
-
-impl Operation for ReportInput {
-    type Output = Report;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.get_report(caller, self).await
-    }
 }
 
 /// The report: totals, and hours grouped several ways, biggest first.

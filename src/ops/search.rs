@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::params::Text;
 use super::text_match::{WHOLE_WORD, fold, word_score, words};
-use super::{OpError, Operation, Ops, params};
+use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::{Lookup, LookupList, LookupRequest, UpstreamError};
 
@@ -35,13 +35,6 @@ pub struct SearchInput {
     /// Most results to answer, 1 to 50; defaults to 10.
     #[schemars(with = "Option<u32>")]
     pub limit: Text,
-}
-
-impl Operation for SearchInput {
-    type Output = Vec<SearchHit>;
-    async fn run(self, ops: &Ops, caller: &CallerId) -> Result<Self::Output, OpError> {
-        ops.search(caller, self).await
-    }
 }
 
 /// One place to book, with everything needed to book it.
