@@ -20,12 +20,10 @@ use url::Url;
 
 pub use crate::settings::serve_settings::{AUTHTOKEN_URL, NgrokSettings};
 
-/// Whole budget for opening a tunnel (dial, TLS, auth, bind). The bar is a clear
-/// message within 15 s; this leaves room for printing it.
-pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
-/// Budget for one dial of the ngrok service, also on the SDK's own reconnects: a listener
-/// that accepts and then stays silent must not hang us.
-const DIAL_TIMEOUT: Duration = Duration::from_secs(8);
+/// Share of the open budget ([`NgrokSettings::open_timeout`]) one dial of the ngrok service
+/// may take, also on the SDK's own reconnects: a listener that accepts and then stays silent
+/// must not hang us, and its message ("did not answer") must come before the whole budget's.
+const DIAL_SHARE: f64 = 0.8;
 /// Back-off between reopen attempts after a drop: doubling from the first to the cap.
 pub const REOPEN_FIRST_DELAY: Duration = Duration::from_secs(1);
 /// Upper bound of the back-off, so a long outage still recovers within a minute of its end.
@@ -39,14 +37,14 @@ pub struct Tunnel {
 }
 
 impl Tunnel {
-    /// Opens a tunnel that forwards to `local`, within [`OPEN_TIMEOUT`].
+    /// Opens a tunnel that forwards to `local`, within the settings' open budget.
     pub async fn open(settings: &NgrokSettings, local: SocketAddr) -> Result<Self> {
-        tokio::time::timeout(OPEN_TIMEOUT, open_unbounded(settings, local))
+        tokio::time::timeout(settings.open_timeout, open_unbounded(settings, local))
             .await
             .map_err(|_| {
                 anyhow!(
                     "the ngrok service did not answer within {} s",
-                    OPEN_TIMEOUT.as_secs()
+                    settings.open_timeout.as_secs()
                 )
             })?
     }
@@ -73,11 +71,12 @@ impl Tunnel {
 }
 
 async fn open_unbounded(settings: &NgrokSettings, local: SocketAddr) -> Result<Tunnel> {
+    let dial_timeout = settings.open_timeout.mul_f64(DIAL_SHARE);
     let mut builder = Session::builder();
     builder
         .authtoken(settings.authtoken.expose())
         .client_info("tidsreg-gpt", env!("CARGO_PKG_VERSION"), None::<String>)
-        .connector(bounded_dial);
+        .connector(move |host, port, tls, err| bounded_dial(host, port, tls, err, dial_timeout));
     if let Some(addr) = &settings.server_addr {
         builder
             .server_addr(addr.as_str())
@@ -100,14 +99,15 @@ async fn open_unbounded(settings: &NgrokSettings, local: SocketAddr) -> Result<T
     })
 }
 
-/// The SDK's own dial, bounded by [`DIAL_TIMEOUT`].
+/// The SDK's own dial, bounded by `timeout`.
 async fn bounded_dial(
     host: String,
     port: u16,
     tls: Arc<rustls::ClientConfig>,
     err: Option<ngrok::tunnel::AcceptError>,
+    timeout: Duration,
 ) -> Result<Box<dyn IoStream>, ConnectError> {
-    tokio::time::timeout(DIAL_TIMEOUT, default_connect(host, port, tls, err))
+    tokio::time::timeout(timeout, default_connect(host, port, tls, err))
         .await
         .unwrap_or_else(|_| {
             Err(ConnectError::Tcp(io::Error::new(

@@ -148,7 +148,13 @@ pub struct ServeArgs {
     #[arg(long, env = "NGROK_SERVER_ADDR", value_name = "HOST:PORT")]
     pub ngrok_server_addr: Option<String>,
 
-    /// Hours a working day should hold; `getHours` warns about days with fewer [default: 7.5]
+    /// Seconds opening the ngrok tunnel may take before serve says it failed (and keeps
+    /// serving locally) [default: 10]
+    #[arg(long, env = "TIDSREG_GPT_TUNNEL_TIMEOUT", value_name = "SECONDS")]
+    pub tunnel_timeout: Option<u64>,
+
+    /// Hours a working day should hold; reading the hours warns about days with fewer
+    /// [default: 7.5]
     #[arg(long, env = "TIDSREG_GPT_EXPECTED_HOURS", value_name = "HOURS")]
     pub expected_hours: Option<f64>,
 

@@ -43,6 +43,8 @@ pub struct FileConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_ttl: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel_timeout: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_rate_limit: Option<u32>,

@@ -42,6 +42,9 @@ pub const DEFAULT_LOGINS_PER_MINUTE: u32 = 10;
 pub const DEFAULT_EXPECTED_HOURS: f64 = 7.5;
 /// How long each session keeps lookups and week pages, unless configured otherwise.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+/// How long opening the tunnel may take, unless configured otherwise: a down or black-holed
+/// ngrok service is reported well within 15 s, while the local server already answers.
+pub const DEFAULT_TUNNEL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where people get an ngrok authtoken.
 pub const AUTHTOKEN_URL: &str = "https://dashboard.ngrok.com/get-started/your-authtoken";
 
@@ -70,6 +73,8 @@ pub struct NgrokSettings {
     pub domain: Option<String>,
     /// Another ingress (dedicated ngrok ingress, or a test's loopback port).
     pub server_addr: Option<String>,
+    /// The whole budget for opening the tunnel (dial, TLS, auth, bind).
+    pub open_timeout: Duration,
 }
 
 /// Where the API talks to Tidsreg.
@@ -247,13 +252,21 @@ impl ServeSettings {
             per_minute: per_minute.unwrap_or(DEFAULT_PER_MINUTE),
             logins_per_minute: logins.unwrap_or(DEFAULT_LOGINS_PER_MINUTE),
         };
-        let tunnel = tunnel_plan(
-            args.tunnel,
-            public_url.is_some(),
-            authtoken,
+        let tunnel_timeout = p.pick(
+            "tunnel_timeout",
+            args.tunnel_timeout,
+            file.tunnel_timeout,
+            |s| format!("{s} s"),
+        );
+        if tunnel_timeout == Some(0) {
+            bail!("--tunnel-timeout must be at least 1 second");
+        }
+        let ngrok = NgrokOptions {
             domain,
             server_addr,
-        )?;
+            open_timeout: tunnel_timeout.map_or(DEFAULT_TUNNEL_TIMEOUT, Duration::from_secs),
+        };
+        let tunnel = tunnel_plan(args.tunnel, public_url.is_some(), authtoken, ngrok)?;
         let keys = api_keys
             .iter()
             .map(|k| k.id.as_str())
@@ -345,19 +358,26 @@ pub fn oauth_client_from_env() -> bool {
     env_oauth_client().is_some()
 }
 
+/// What an ngrok tunnel is opened with, besides the token.
+struct NgrokOptions {
+    domain: Option<String>,
+    server_addr: Option<String>,
+    open_timeout: Duration,
+}
+
 /// ngrok when asked, or by default when a token is known and nothing else makes us public.
 fn tunnel_plan(
     asked: Option<TunnelKind>,
     has_public_url: bool,
     authtoken: Option<Secret>,
-    domain: Option<String>,
-    server_addr: Option<String>,
+    options: NgrokOptions,
 ) -> Result<TunnelPlan> {
     let ngrok = |authtoken| {
         TunnelPlan::Ngrok(NgrokSettings {
             authtoken,
-            domain: domain.clone(),
-            server_addr: server_addr.clone(),
+            domain: options.domain.clone(),
+            server_addr: options.server_addr.clone(),
+            open_timeout: options.open_timeout,
         })
     };
     Ok(match (asked, authtoken) {
@@ -415,7 +435,12 @@ mod tests {
     #[test]
     fn tunnel_defaults_to_ngrok_only_with_a_token_and_no_public_url() {
         let token = || Some(Secret::new("t"));
-        let plan = |asked, public, token| tunnel_plan(asked, public, token, None, None).unwrap();
+        let options = || NgrokOptions {
+            domain: None,
+            server_addr: None,
+            open_timeout: DEFAULT_TUNNEL_TIMEOUT,
+        };
+        let plan = |asked, public, token| tunnel_plan(asked, public, token, options()).unwrap();
         assert!(matches!(plan(None, false, token()), TunnelPlan::Ngrok(_)));
         assert!(matches!(
             plan(None, true, token()),
@@ -429,7 +454,7 @@ mod tests {
             plan(Some(TunnelKind::None), false, token()),
             TunnelPlan::None { hint: None }
         ));
-        let err = tunnel_plan(Some(TunnelKind::Ngrok), false, None, None, None).unwrap_err();
+        let err = tunnel_plan(Some(TunnelKind::Ngrok), false, None, options()).unwrap_err();
         assert!(err.to_string().contains(AUTHTOKEN_URL));
     }
 }
