@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A monotonic clock that tests can move forward. Clones share the offset.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +22,16 @@ impl Clock {
     /// Now, as every expiry is checked.
     pub fn now(&self) -> Instant {
         Instant::now() + Duration::from_nanos(self.offset_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Now as wall-clock milliseconds since 1970, for lifetimes that outlive the process
+    /// (records in the state store), with the same offset as [`Clock::now`].
+    pub fn unix_ms(&self) -> u64 {
+        let offset = self.offset_nanos.load(Ordering::Relaxed) / 1_000_000;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        now.saturating_add(offset)
     }
 
     /// Moves this clock (and every clone of it) forward by `by`: what a test does instead
