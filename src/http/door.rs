@@ -26,7 +26,7 @@ use super::mcp::{LOGIN_TOOL, MCP_PATH};
 use super::oauth::AUTHORIZE_PATH;
 use super::rate_limits;
 use super::state::AppState;
-use crate::store::CallerId;
+use crate::store::{CallerId, StoreError};
 
 /// The REST route with the login budget.
 const LOGIN_PATH: &str = "/api/login";
@@ -68,7 +68,14 @@ pub async fn door(State(state): State<AppState>, request: Request, next: Next) -
         return next.run(request).await;
     }
     let presented = bearer_token(request.headers());
-    let Some(caller) = presented.and_then(|token| identify(&state, token)) else {
+    let caller = match presented {
+        Some(token) => match identify(&state, token).await {
+            Ok(caller) => caller,
+            Err(error) => return ApiError::Op(error.into()).into_response(),
+        },
+        None => None,
+    };
+    let Some(caller) = caller else {
         return unauthorized(&state, entrance, presented.is_some());
     };
     if let Err(refused) = state.limits.check_caller(&caller, login) {
@@ -147,12 +154,13 @@ fn calls_login_tool(body: &[u8]) -> bool {
     serde_json::from_slice::<Vec<RpcCall>>(body).is_ok_and(|calls| calls.iter().any(is_login))
 }
 
-/// The caller a bearer token stands for: an API key, else a live OAuth access token.
-fn identify(state: &AppState, presented: &str) -> Option<CallerId> {
-    state
-        .keys
-        .identify(presented)
-        .or_else(|| state.oauth.identify(presented))
+/// The caller a bearer token stands for: an API key, else a live OAuth access token (looked
+/// up in the state store, which may not answer).
+async fn identify(state: &AppState, presented: &str) -> Result<Option<CallerId>, StoreError> {
+    match state.keys.identify(presented) {
+        Some(caller) => Ok(Some(caller)),
+        None => state.oauth.identify(presented).await,
+    }
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, per RFC 9110).

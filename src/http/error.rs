@@ -62,6 +62,7 @@ impl ApiError {
                 | OpError::StoredLoginRejected => StatusCode::UNAUTHORIZED,
                 OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
                 OpError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+                OpError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             Self::MissingKey | Self::WrongKey => StatusCode::UNAUTHORIZED,
             Self::BadBody(_) => StatusCode::BAD_REQUEST,

@@ -16,7 +16,9 @@ use crate::ops::Ops;
 use crate::settings::config_file::OAuthClient;
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS, RateLimits};
-use crate::store::{Clock, SessionStore};
+use crate::store::sealed::{Sealer, new_key};
+use crate::store::sqlite::Sqlite;
+use crate::store::{Clock, SessionStore, StateStore};
 use crate::tidsreg::Tidsreg;
 
 /// What the app is built from: `serve` fills it from its settings, tests and the benchmark
@@ -41,12 +43,20 @@ pub struct AppConfig {
     pub credentials: Option<Credentials>,
     /// The time every expiry is measured on.
     pub clock: Clock,
+    /// Where state that outlives a request lives (sessions, OAuth, idempotency records).
+    pub store: StateStore,
+    /// Seals each caller's Tidsreg cookies in the store.
+    pub sealer: Sealer,
 }
 
 impl AppConfig {
     /// The defaults `serve` uses, in front of `upstream`, seen from outside at `public_url`,
-    /// with no API key and no static OAuth client.
+    /// with no API key and no static OAuth client, and state in memory with a fresh key
+    /// (`serve` passes the configured store and key).
     pub fn new(upstream: Url, public_url: &str) -> Self {
+        let clock = Clock::system();
+        let store = Sqlite::in_memory(clock.clone()).expect("SQLite opens in memory");
+        let sealer = Sealer::from_text(&new_key()).expect("a new key is a key");
         Self {
             upstream,
             upstream_timeout: crate::tidsreg::REQUEST_TIMEOUT,
@@ -58,7 +68,9 @@ impl AppConfig {
             cache_ttl: DEFAULT_CACHE_TTL,
             expected_hours: DEFAULT_EXPECTED_HOURS,
             credentials: None,
-            clock: Clock::system(),
+            clock,
+            store: StateStore::new(store),
+            sealer,
         }
     }
 }
@@ -97,9 +109,13 @@ impl AppState {
     /// public URL (replace it with [`LiveSchema::set`] when the URL changes).
     pub fn new(config: AppConfig) -> Result<Self> {
         let tidsreg = Tidsreg::with_timeout(config.upstream, config.upstream_timeout)?;
-        let sessions = Arc::new(SessionStore::default());
-        let ops = Ops::new(tidsreg, sessions, config.clock.clone())
-            .with_cache_ttl(config.cache_ttl)
+        let sessions = Arc::new(SessionStore::new(
+            config.store.clone(),
+            config.sealer,
+            config.cache_ttl,
+            config.clock.clone(),
+        ));
+        let ops = Ops::new(tidsreg, sessions, config.store.clone())
             .with_expected_hours(config.expected_hours);
         let ops = match config.credentials {
             Some(credentials) => ops.with_credentials(credentials),
@@ -111,6 +127,7 @@ impl AppState {
             config.public_url.clone(),
             ops.clone(),
             config.clock,
+            config.store,
         );
         let yaml = crate::schema::render(&config.public_url.get())
             .context("cannot render the Action schema")?;

@@ -2,18 +2,15 @@
 //! the upstream probably adds a second identical booking to the first, so every booking is
 //! remembered for a while and a retry gets the first answer instead of a second booking.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 use super::hours::DayHours;
 use super::params::Text;
 use super::{OpError, Ops, params};
-use crate::store::{BoundedMap, CallerId, Clock};
+use crate::store::{CallerId, Collection};
 use crate::tidsreg::{Booking, UpstreamError};
 
 /// How long an identical booking (or a reused `Idempotency-Key`) answers the first result.
@@ -51,12 +48,12 @@ pub struct RegisterInput {
 }
 
 /// The answer: what was booked and the day as it now stands upstream.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Booked {
     pub booked: Booking,
     /// The booked day read back from Tidsreg; absent when the read-back failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayHours>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub week_total: Option<f64>,
@@ -66,52 +63,28 @@ pub struct Booked {
     pub replayed: bool,
 }
 
-/// Most bookings remembered at once; a flood of distinct bookings drops the oldest first.
-const MAX_REMEMBERED: usize = 100_000;
+/// How long a booking sent with an `Idempotency-Key` is remembered: a retry of it, even
+/// after a restart or at another replica, answers the first result for a day.
+pub const KEYED_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long a wait for the same booking in flight elsewhere may last, under the request's
+/// 30 s deadline.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(20);
+/// How often the record of a booking in flight elsewhere is read again.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(100);
 
-/// Bookings made recently, by caller and key (or by caller and content).
-#[derive(Debug)]
-pub struct Idempotency {
-    entries: BoundedMap<String, Remembered>,
-}
-
-#[derive(Debug, Clone)]
+/// A booking as the state store remembers it: what was asked, and the answer once booked
+/// (`None` while it is in flight).
+#[derive(Debug, Serialize, Deserialize)]
 struct Remembered {
     booking: Booking,
-    answer: Arc<OnceCell<Booked>>,
-}
-
-impl Idempotency {
-    /// No booking remembered yet; records expire on `clock`.
-    pub fn new(clock: Clock) -> Self {
-        Self {
-            entries: BoundedMap::new(MAX_REMEMBERED, clock),
-        }
-    }
-
-    /// The shared slot for `key`, after dropping expired ones. A reused key with another
-    /// booking is refused: it is a client bug, and guessing which one was meant could book
-    /// the wrong hours.
-    fn slot(&self, key: String, booking: &Booking) -> Result<Arc<OnceCell<Booked>>, OpError> {
-        let remembered = self
-            .entries
-            .get_or_insert_with(key, Some(IDEMPOTENCY_WINDOW), || Remembered {
-                booking: booking.clone(),
-                answer: Arc::default(),
-            });
-        if remembered.booking != *booking {
-            return Err(OpError::bad_input(
-                "Idempotency-Key",
-                "this Idempotency-Key was already used for a different booking; send a new key for a new booking",
-            ));
-        }
-        Ok(remembered.answer.clone())
-    }
+    answer: Option<Booked>,
 }
 
 impl Ops {
-    /// Books hours once per idempotency key (or per identical content within
-    /// [`IDEMPOTENCY_WINDOW`]), and answers the booked day as Tidsreg now shows it.
+    /// Books hours once per idempotency key (kept [`KEYED_WINDOW`]) or per identical content
+    /// (kept [`IDEMPOTENCY_WINDOW`]), and answers the booked day as Tidsreg now shows it. The
+    /// record lives in the state store, so a retry after a restart or at another replica is
+    /// answered, not booked again; without the store, nothing is booked (503).
     pub async fn register_hours(
         &self,
         caller: &CallerId,
@@ -119,24 +92,90 @@ impl Ops {
     ) -> Result<Booked, OpError> {
         let idempotency_key = input.idempotency_key.clone();
         let booking = validate(input)?;
-        let key = match idempotency_key
+        let (key, window) = match idempotency_key
             .as_deref()
             .map(str::trim)
             .filter(|k| !k.is_empty())
         {
-            Some(k) => format!("{caller}\u{0}key\u{0}{k}"),
-            None => format!("{caller}\u{0}content\u{0}{booking:?}"),
+            Some(k) => (
+                record_key(&format!("{caller}\u{0}key\u{0}{k}")),
+                KEYED_WINDOW,
+            ),
+            None => (
+                record_key(&format!("{caller}\u{0}content\u{0}{booking:?}")),
+                IDEMPOTENCY_WINDOW,
+            ),
         };
-        let slot = self.idempotency.slot(key, &booking)?;
-        let fresh = AtomicBool::new(false);
-        let booked = slot
-            .get_or_try_init(|| async {
-                fresh.store(true, Ordering::Relaxed);
-                self.book(caller, &booking).await
-            })
-            .await?;
-        let mut answer = booked.clone();
-        answer.replayed = !fresh.load(Ordering::Relaxed);
+        let started = tokio::time::Instant::now();
+        loop {
+            let claim = Remembered {
+                booking: booking.clone(),
+                answer: None,
+            };
+            if self
+                .store
+                .put_new(Collection::Idempotency, &key, &claim, Some(window))
+                .await?
+            {
+                return self.book_claimed(caller, &key, booking, window).await;
+            }
+            let found: Option<Remembered> = self.store.get(Collection::Idempotency, &key).await?;
+            match found {
+                // Gone since (the first attempt failed, or the record expired): claim again.
+                None => continue,
+                Some(found) if found.booking != booking => {
+                    return Err(OpError::bad_input(
+                        "Idempotency-Key",
+                        "this Idempotency-Key was already used for a different booking; send a new key for a new booking",
+                    ));
+                }
+                Some(Remembered {
+                    answer: Some(mut answer),
+                    ..
+                }) => {
+                    answer.replayed = true;
+                    return Ok(answer);
+                }
+                Some(_) if started.elapsed() > IN_FLIGHT_WAIT => {
+                    return Err(OpError::Refused(
+                        "the same booking is still being sent to Tidsreg by an earlier call; wait a moment, then read the week to see it before booking again".into(),
+                    ));
+                }
+                Some(_) => tokio::time::sleep(IN_FLIGHT_POLL).await,
+            }
+        }
+    }
+
+    /// Books what this call claimed, then keeps the answer for retries; a failed booking
+    /// gives the claim back, so a retry may book.
+    async fn book_claimed(
+        &self,
+        caller: &CallerId,
+        key: &str,
+        booking: Booking,
+        window: Duration,
+    ) -> Result<Booked, OpError> {
+        let answer = match self.book(caller, &booking).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                if let Err(store) = self.store.delete(Collection::Idempotency, key).await {
+                    tracing::warn!(%store, "cannot give back the claim of a failed booking");
+                }
+                return Err(error);
+            }
+        };
+        let record = Remembered {
+            booking,
+            answer: Some(answer.clone()),
+        };
+        // Booked already: a store failure now must not look like a failed booking.
+        if let Err(error) = self
+            .store
+            .put(Collection::Idempotency, key, &record, Some(window))
+            .await
+        {
+            tracing::warn!(%error, "booked, but the answer could not be kept for retries");
+        }
         Ok(answer)
     }
 
@@ -222,4 +261,13 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
         ));
     }
     Ok(text)
+}
+
+/// The store key of a booking's record: a hash, so no caller, key or note is readable there.
+fn record_key(identity: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(identity.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

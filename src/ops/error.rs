@@ -1,6 +1,7 @@
 //! The one error type of every operation. Each transport maps it once (HTTP status + JSON
 //! in `api::error`; an MCP tool error with the same words), so both always agree.
 
+use crate::store::StoreError;
 use crate::tidsreg::UpstreamError;
 
 /// Why an operation failed, phrased for the caller (often a language model): each message
@@ -43,6 +44,17 @@ pub enum OpError {
         "Tidsreg did not answer in time; try again in a moment, and tell the user if it persists"
     )]
     UpstreamTimeout,
+    /// The state store (sessions, idempotency records) did not answer: nothing was sent to
+    /// Tidsreg.
+    #[error("{0}; nothing was sent to Tidsreg")]
+    StoreUnavailable(String),
+}
+
+impl From<StoreError> for OpError {
+    fn from(error: StoreError) -> Self {
+        tracing::warn!(%error, "state store call failed");
+        Self::StoreUnavailable(error.to_string())
+    }
 }
 
 impl OpError {
@@ -64,6 +76,7 @@ impl OpError {
             Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout => "upstream_timeout",
+            Self::StoreUnavailable(_) => "store_unavailable",
         }
     }
 

@@ -13,7 +13,6 @@ mod text_match;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use std::future::Future;
 
@@ -31,8 +30,8 @@ pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
 
 use crate::settings::credentials::Credentials;
-use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS};
-use crate::store::{CallerId, Clock, Sessions};
+use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
+use crate::store::{CallerId, Sessions, StateStore};
 use crate::tidsreg::{LookupList, Tidsreg};
 
 /// What every operation needs: the upstream client and the per-caller sessions.
@@ -40,13 +39,10 @@ use crate::tidsreg::{LookupList, Tidsreg};
 pub struct Ops {
     tidsreg: Tidsreg,
     sessions: Sessions,
-    idempotency: Arc<booking::Idempotency>,
-    /// The time cached answers and idempotency records expire on.
-    clock: Clock,
+    /// Where bookings are remembered for retries (and what else must outlive a request).
+    store: StateStore,
     /// Hours a working day should hold; fewer gives a warning in `get_hours`.
     expected_hours: f64,
-    /// How long each session keeps lookups and week pages.
-    cache_ttl: Duration,
     /// Stored logins (`tidsreg-gpt login`), by the caller they sign in.
     credentials: Arc<HashMap<CallerId, Credentials>>,
 }
@@ -150,15 +146,14 @@ pub struct LoginOutput {
 }
 
 impl Ops {
-    /// Operations over `tidsreg`, with sessions kept in `sessions`, expiring on `clock`.
-    pub fn new(tidsreg: Tidsreg, sessions: Sessions, clock: Clock) -> Self {
+    /// Operations over `tidsreg`, with sessions kept in `sessions` and booking records in
+    /// `store`.
+    pub fn new(tidsreg: Tidsreg, sessions: Sessions, store: StateStore) -> Self {
         Self {
             tidsreg,
             sessions,
-            idempotency: Arc::new(booking::Idempotency::new(clock.clone())),
-            clock,
+            store,
             expected_hours: DEFAULT_EXPECTED_HOURS,
-            cache_ttl: DEFAULT_CACHE_TTL,
             credentials: Arc::default(),
         }
     }
@@ -172,12 +167,6 @@ impl Ops {
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
         let caller = CallerId::api_key(&credentials.key_id);
         Arc::make_mut(&mut self.credentials).insert(caller, credentials);
-        self
-    }
-
-    /// Keeps lookups and week pages for `ttl` per session; zero turns the cache off.
-    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.cache_ttl = ttl;
         self
     }
 

@@ -49,12 +49,12 @@ impl Ops {
         let upstream = match result {
             Ok(upstream) => upstream,
             Err(e) => {
-                self.sessions.sign_out(caller);
+                self.sessions.sign_out(caller).await?;
                 return Err(e.into());
             }
         };
-        let signed_in = SignedIn::new(username.clone(), upstream, self.cache_ttl, &self.clock);
-        self.sessions.sign_in(caller, Arc::new(signed_in));
+        let signed_in = self.sessions.new_session(username.clone(), upstream);
+        self.sessions.sign_in(caller, Arc::new(signed_in)).await?;
         tracing::info!(%caller, %username, "signed in to Tidsreg");
         Ok(LoginOutput {
             signed_in: true,
@@ -94,29 +94,44 @@ impl Ops {
         F: Fn(Arc<SignedIn>) -> Fut,
         Fut: Future<Output = Result<T, UpstreamError>>,
     {
-        let signed_in = match self.sessions.get(caller) {
+        let signed_in = match self.sessions.get(caller).await? {
             Some(signed_in) => signed_in,
             None => self.sign_in_stored(caller).await?,
         };
-        match call(signed_in).await {
+        let result = call(signed_in.clone()).await;
+        self.sessions.save_if_changed(caller, &signed_in).await?;
+        match result {
             Err(UpstreamError::SessionExpired) => {
                 tracing::info!(%caller, "Tidsreg session expired");
-                self.sessions.sign_out(caller);
+                self.sessions.sign_out(caller).await?;
                 if !self.credentials.contains_key(caller) {
                     return Err(OpError::SessionExpired);
                 }
                 let fresh = self.sign_in_stored(caller).await?;
-                call(fresh).await.map_err(|e| self.expired_or(caller, e))
+                let result = call(fresh.clone()).await;
+                self.sessions.save_if_changed(caller, &fresh).await?;
+                self.expired_or(caller, result).await
             }
-            other => other.map_err(|e| self.expired_or(caller, e)),
+            other => self.expired_or(caller, other).await,
         }
     }
 
-    fn expired_or(&self, caller: &CallerId, error: UpstreamError) -> OpError {
-        if matches!(error, UpstreamError::SessionExpired) {
-            self.sessions.sign_out(caller);
+    /// The result, with an upstream error turned into the operation's; an expired session
+    /// is forgotten first.
+    async fn expired_or<T>(
+        &self,
+        caller: &CallerId,
+        result: Result<T, UpstreamError>,
+    ) -> Result<T, OpError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if matches!(error, UpstreamError::SessionExpired) {
+                    self.sessions.sign_out(caller).await?;
+                }
+                Err(error.into())
+            }
         }
-        error.into()
     }
 
     /// Signs the caller in with its stored credentials, or says a login is needed.
@@ -130,14 +145,11 @@ impl Ops {
                 UpstreamError::LoginRejected => OpError::StoredLoginRejected,
                 e => e.into(),
             })?;
-        let signed_in = SignedIn::new(
-            credentials.username.clone(),
-            upstream,
-            self.cache_ttl,
-            &self.clock,
+        let signed_in = Arc::new(
+            self.sessions
+                .new_session(credentials.username.clone(), upstream),
         );
-        let signed_in = Arc::new(signed_in);
-        self.sessions.sign_in(caller, signed_in.clone());
+        self.sessions.sign_in(caller, signed_in.clone()).await?;
         tracing::info!(%caller, username = %credentials.username, "signed in to Tidsreg with stored credentials");
         Ok(signed_in)
     }

@@ -87,6 +87,18 @@ impl Sqlite {
         })
     }
 
+    /// A store that lives in memory only (tests, the benchmark): the same SQL, no file.
+    pub fn in_memory(clock: Clock) -> Result<Self> {
+        let connection = Connection::open_in_memory().context("cannot open SQLite in memory")?;
+        migrate(&connection, 0).context("cannot create the in-memory store")?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+            path: PathBuf::from(":memory:"),
+            clock,
+            writes: Arc::default(),
+        })
+    }
+
     /// Runs `call` on a blocking thread with the connection and the time now (unix ms).
     fn with<'a, T: Send + 'static>(
         &'a self,

@@ -2,18 +2,21 @@
 //! stores, and what `register_hours` echoes back. One type for all three, so they cannot drift.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The form `POST /api/hours` takes its date in.
 const FORM_DATE_FORMAT: &str = "%Y-%m-%d";
 
 /// One booking. As JSON (the echo in our API's answer): camelCase, the date as `YYYY-MM-DD`,
 /// `note` and `contactName` left out when empty.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     /// The day the hours belong to.
-    #[serde(serialize_with = "serialize_date")]
+    #[serde(
+        serialize_with = "serialize_date",
+        deserialize_with = "deserialize_date"
+    )]
     pub date: NaiveDate,
     /// The hours, e.g. `7.5`.
     pub hours: f64,
@@ -22,10 +25,10 @@ pub struct Booking {
     /// The kind of hours (billable, overtime…).
     pub kind_id: u64,
     /// The invoice text; may be empty.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
     /// The customer contact; may be empty.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub contact_name: String,
 }
 
@@ -41,6 +44,12 @@ impl Booking {
             ("contactName", self.contact_name.clone()),
         ]
     }
+}
+
+/// Reads a date written `YYYY-MM-DD` (a booking kept in the state store).
+fn deserialize_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let text = String::deserialize(d)?;
+    NaiveDate::parse_from_str(&text, FORM_DATE_FORMAT).map_err(serde::de::Error::custom)
 }
 
 /// Writes a date as `YYYY-MM-DD` (chrono's serde feature is off, and this is all it needs).

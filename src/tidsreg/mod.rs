@@ -62,6 +62,8 @@ pub enum UpstreamError {
 #[derive(Clone, Default)]
 pub struct UpstreamSession {
     jar: Arc<RwLock<CookieStore>>,
+    /// Set when a response changed the jar, so the state store keeps the new cookies.
+    changed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for UpstreamSession {
@@ -283,7 +285,34 @@ impl UpstreamSession {
             .peekable();
         if set.peek().is_some() {
             self.jar_mut().store_response_cookies(set, url);
+            self.changed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+
+    /// The jar as JSON, session cookies included (the upstream's login is one), to keep in
+    /// the state store (sealed).
+    pub fn to_json(&self) -> Vec<u8> {
+        let jar = self.jar.read().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        // Writing JSON into a Vec cannot fail.
+        let _ = cookie_store::serde::json::save_incl_expired_and_nonpersistent(&jar, &mut out);
+        out
+    }
+
+    /// A session with the jar `to_json` wrote; `None` when it cannot be read.
+    pub fn from_json(json: &[u8]) -> Option<Self> {
+        let jar = cookie_store::serde::json::load_all(json).ok()?;
+        Some(Self {
+            jar: Arc::new(RwLock::new(jar)),
+            changed: Arc::default(),
+        })
+    }
+
+    /// True once after a response changed the jar (then the store should keep it again).
+    pub fn take_changed(&self) -> bool {
+        self.changed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The `Cookie` header the jar sends to `url`, if it holds any for it.

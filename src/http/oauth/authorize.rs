@@ -17,16 +17,13 @@ use super::page::{self, SignIn};
 use super::{OAuth, SCOPE, tokens};
 use crate::ops::{LoginInput, OpError, Text};
 use crate::settings::secret::Secret;
-use crate::store::{BoundedMap, CallerId, Clock};
+use crate::store::{CallerId, Collection, StateStore, StoreError};
 
 /// How long a sign-in page stays usable: time to find a password, not to leave it open.
 pub const PENDING_TTL: Duration = Duration::from_secs(15 * 60);
-/// Most sign-ins in progress at once; beyond it the oldest is dropped, so opening the page
-/// in a loop cannot grow memory.
-pub const MAX_PENDING: usize = 1_000;
 
 /// An authorization request waiting for the person to sign in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     client_id: String,
     client_name: String,
@@ -35,28 +32,32 @@ pub struct Pending {
     challenge: Option<String>,
 }
 
-/// The waiting requests, by random id, each for [`PENDING_TTL`].
+/// The waiting requests, by random id, each for [`PENDING_TTL`], in the state store: the
+/// page may be submitted to another replica than the one that showed it.
 #[derive(Debug)]
-pub struct PendingRequests(BoundedMap<String, Pending>);
+pub struct PendingRequests(StateStore);
 
 impl PendingRequests {
-    /// No sign-in waiting yet; they expire on `clock`.
-    pub fn new(clock: Clock) -> Self {
-        Self(BoundedMap::new(MAX_PENDING, clock))
+    /// Sign-ins waiting in `store`.
+    pub fn new(store: StateStore) -> Self {
+        Self(store)
     }
 
-    fn add(&self, pending: Pending) -> String {
+    async fn add(&self, pending: &Pending) -> Result<String, StoreError> {
         let id = tokens::random_id();
-        self.0.insert(id.clone(), pending, Some(PENDING_TTL));
-        id
+        let ttl = Some(PENDING_TTL);
+        self.0
+            .put(Collection::PendingSignIns, &id, pending, ttl)
+            .await?;
+        Ok(id)
     }
 
-    fn get(&self, id: &str) -> Option<Pending> {
-        self.0.get(&id.to_string())
+    async fn get(&self, id: &str) -> Result<Option<Pending>, StoreError> {
+        self.0.get(Collection::PendingSignIns, id).await
     }
 
-    fn remove(&self, id: &str) -> Option<Pending> {
-        self.0.remove(&id.to_string())
+    async fn remove(&self, id: &str) -> Result<(), StoreError> {
+        self.0.delete(Collection::PendingSignIns, id).await
     }
 }
 
@@ -78,11 +79,14 @@ pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Resp
         Ok(params) => params,
         Err(message) => return page::problem(StatusCode::BAD_REQUEST, &message),
     };
-    match check_request(&state, &params) {
+    match check_request(&state, &params).await {
         Ok(pending) => {
             let redirect_host = host_of(&pending.redirect_uri);
             let client = pending.client_name.clone();
-            let request = state.inner.pending.add(pending);
+            let request = match state.inner.pending.add(&pending).await {
+                Ok(request) => request,
+                Err(error) => return store_problem(&error),
+            };
             page::sign_in(&SignIn {
                 client: &client,
                 redirect_host: &redirect_host,
@@ -121,7 +125,11 @@ pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
         .to_string();
     let password = Secret::new(form.remove("password").unwrap_or_default());
     let oauth = &state;
-    let Some(pending) = oauth.inner.pending.get(&request_id) else {
+    let pending = match oauth.inner.pending.get(&request_id).await {
+        Ok(pending) => pending,
+        Err(error) => return store_problem(&error),
+    };
+    let Some(pending) = pending else {
         return page::problem(
             StatusCode::BAD_REQUEST,
             "This sign-in page has expired or was already used. Go back to ChatGPT or Claude and connect again.",
@@ -148,31 +156,45 @@ pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
     if let Err(error) = state.inner.ops.sign_in_grant(&caller, input).await {
         return again(&sign_in_error(&error));
     }
-    oauth.inner.pending.remove(&request_id);
-    oauth.inner.grants.add(
-        &grant_id,
-        NewGrant {
-            client_id: pending.client_id.clone(),
-            username,
-            scope: SCOPE.into(),
-        },
-    );
-    let code = oauth.inner.grants.issue_code(
-        &grant_id,
-        CodeRequest {
-            client_id: pending.client_id,
-            redirect_uri: pending.redirect_uri.clone(),
-            challenge: pending.challenge,
-        },
-    );
+    let grant = NewGrant {
+        client_id: pending.client_id.clone(),
+        username,
+        scope: SCOPE.into(),
+    };
+    let request = CodeRequest {
+        client_id: pending.client_id,
+        redirect_uri: pending.redirect_uri.clone(),
+        challenge: pending.challenge,
+    };
+    let issued = async {
+        oauth.inner.pending.remove(&request_id).await?;
+        oauth.inner.grants.add(&grant_id, grant).await?;
+        oauth.inner.grants.issue_code(&grant_id, request).await
+    };
+    let code = match issued.await {
+        Ok(code) => code,
+        Err(error) => return store_problem(&error),
+    };
     tracing::info!(client = %pending.client_name, "OAuth sign-in: code issued");
     let mut pairs = vec![("code", code.expose().to_string())];
     pairs.extend(pending.state.map(|s| ("state", s)));
     redirect_with(&pending.redirect_uri, &pairs)
 }
 
+/// The page of a state store that did not answer: nothing was kept, try again.
+fn store_problem(error: &StoreError) -> Response {
+    tracing::warn!(%error, "state store call failed on the sign-in page");
+    page::problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server cannot keep this sign-in right now (its state store does not answer). Wait a moment and connect again.",
+    )
+}
+
 /// The checks of RFC 6749 §4.1.1 and OAuth 2.1 (PKCE S256, exact redirect URI).
-fn check_request(oauth: &OAuth, params: &HashMap<String, String>) -> Result<Pending, Refusal> {
+async fn check_request(
+    oauth: &OAuth,
+    params: &HashMap<String, String>,
+) -> Result<Pending, Refusal> {
     let param = |name: &str| {
         params
             .get(name)
@@ -184,7 +206,11 @@ fn check_request(oauth: &OAuth, params: &HashMap<String, String>) -> Result<Pend
             "The sign-in link has no client_id. Connect again from ChatGPT or Claude.".into(),
         )
     })?;
-    let client = oauth.inner.clients.get(client_id).ok_or_else(|| {
+    let client = oauth.inner.clients.get(client_id).await.map_err(|error| {
+        tracing::warn!(%error, "state store call failed");
+        Refusal::Page("The server cannot look this app up right now (its state store does not answer). Wait a moment and connect again.".into())
+    })?;
+    let client = client.ok_or_else(|| {
         Refusal::Page(
             "This app is not registered here (the server may have restarted). Remove the connector and add it again, or check the GPT's OAuth client id.".into(),
         )

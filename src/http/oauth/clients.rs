@@ -2,6 +2,7 @@
 //! register for themselves (RFC 7591). Also client authentication at the token endpoint.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -12,12 +13,8 @@ use super::error::OAuthError;
 use super::tokens;
 use crate::settings::config_file::OAuthClient;
 use crate::settings::secret::Secret;
-use crate::store::{BoundedMap, Clock};
+use crate::store::{Collection, StateStore, StoreError};
 
-/// Most dynamically registered clients kept; the oldest is forgotten beyond this, so an
-/// unauthenticated endpoint cannot grow memory without bound. A forgotten client gets
-/// `invalid_client` and registers again.
-pub const MAX_REGISTERED_CLIENTS: usize = 1_000;
 /// Longest client name kept (it is shown on the sign-in page).
 const MAX_CLIENT_NAME_CHARS: usize = 80;
 /// Hosts of ChatGPT's GPT Action OAuth callbacks: `https://<host>/aip/<gpt id>/oauth/callback`.
@@ -34,7 +31,7 @@ pub enum AuthMethod {
 }
 
 /// Where a client may have people sent back to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Redirects {
     /// Exactly these URIs (OAuth 2.1: exact string match).
     Exact(Vec<String>),
@@ -43,15 +40,25 @@ enum Redirects {
     GptActionCallbacks,
 }
 
-/// A known client.
-#[derive(Debug, Clone)]
+/// A known client, as the state store keeps it: its secret only as a hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Client {
     pub id: String,
     /// Shown on the sign-in page: who is asking.
     pub name: String,
-    /// `None` for public clients.
-    secret: Option<Secret>,
+    /// The SHA-256 of the secret, in hex; `None` for public clients.
+    secret_hash: Option<Secret>,
     redirects: Redirects,
+}
+
+/// The stored form of a client secret.
+fn secret_hash(secret: &str) -> Secret {
+    Secret::new(
+        tokens::hash(secret)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>(),
+    )
 }
 
 impl Client {
@@ -75,7 +82,7 @@ impl Client {
 
     /// Public clients have no secret, so they must use PKCE.
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.secret_hash.is_none()
     }
 }
 
@@ -106,42 +113,58 @@ pub struct Registered {
     pub response_types: Vec<&'static str>,
 }
 
-/// Every client this server knows.
+/// How long a registered client is kept after its registration or its last token: a
+/// connector in use never disappears; an abandoned registration goes by itself.
+pub const CLIENT_TTL: Duration = super::grants::GRANT_TTL;
+
+/// Every client this server knows: the static one from the settings, and the registered
+/// ones in the state store.
 #[derive(Debug)]
 pub struct Clients {
     fixed: Option<Client>,
-    registered: BoundedMap<String, Client>,
+    store: StateStore,
 }
 
 impl Clients {
     /// The static client (if configured) and no registered ones yet.
-    pub fn new(fixed: Option<&OAuthClient>, clock: Clock) -> Self {
+    pub fn new(fixed: Option<&OAuthClient>, store: StateStore) -> Self {
         let fixed = fixed.map(|c| Client {
             id: c.id.clone(),
             name: "ChatGPT (GPT Action)".into(),
-            secret: Some(c.secret.clone()),
+            secret_hash: Some(secret_hash(c.secret.expose())),
             redirects: if c.redirect_uris.is_empty() {
                 Redirects::GptActionCallbacks
             } else {
                 Redirects::Exact(c.redirect_uris.clone())
             },
         });
-        Self {
-            fixed,
-            registered: BoundedMap::new(MAX_REGISTERED_CLIENTS, clock),
-        }
+        Self { fixed, store }
     }
 
     /// The client called `id`.
-    pub fn get(&self, id: &str) -> Option<Client> {
+    pub async fn get(&self, id: &str) -> Result<Option<Client>, StoreError> {
         if let Some(fixed) = self.fixed.as_ref().filter(|c| c.id == id) {
-            return Some(fixed.clone());
+            return Ok(Some(fixed.clone()));
         }
-        self.registered.get(&id.to_string())
+        self.store.get(Collection::Clients, id).await
+    }
+
+    /// Keeps a registered client another [`CLIENT_TTL`]: it has just been used.
+    pub async fn touch(&self, client: &Client) -> Result<(), StoreError> {
+        if self
+            .fixed
+            .as_ref()
+            .is_some_and(|fixed| fixed.id == client.id)
+        {
+            return Ok(());
+        }
+        self.store
+            .put(Collection::Clients, &client.id, client, Some(CLIENT_TTL))
+            .await
     }
 
     /// Registers a client (RFC 7591), public or confidential as it asks.
-    pub fn register(&self, request: Registration) -> Result<Registered, OAuthError> {
+    pub async fn register(&self, request: Registration) -> Result<Registered, OAuthError> {
         check_registration(&request)?;
         let method = request
             .token_endpoint_auth_method
@@ -163,7 +186,7 @@ impl Clients {
         let client = Client {
             id: format!("tgpt_client_{}", tokens::random_id()),
             name: name.clone(),
-            secret: secret.clone().map(Secret::new),
+            secret_hash: secret.as_deref().map(secret_hash),
             redirects: Redirects::Exact(request.redirect_uris.clone()),
         };
         let registered = Registered {
@@ -177,13 +200,15 @@ impl Clients {
             grant_types: vec!["authorization_code", "refresh_token"],
             response_types: vec!["code"],
         };
-        self.registered.insert(client.id.clone(), client, None);
+        self.touch(&client)
+            .await
+            .map_err(super::grants::unavailable)?;
         Ok(registered)
     }
 
     /// Who is calling the token or revocation endpoint: HTTP Basic (RFC 6749 §2.3.1) or
     /// `client_id`/`client_secret` in the form. Public clients send only `client_id`.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         form: &HashMap<String, String>,
@@ -199,14 +224,19 @@ impl Clients {
                 }
             },
         };
-        let client = self.get(&id).ok_or_else(|| {
+        let client = self.get(&id).await.map_err(super::grants::unavailable)?;
+        let client = client.ok_or_else(|| {
             OAuthError::invalid_client(
                 "unknown `client_id`; register again (this server forgets registrations when it restarts)",
             )
         })?;
-        match (&client.secret, secret) {
+        match (&client.secret_hash, secret) {
             (None, _) => Ok(client),
-            (Some(expected), Some(presented)) if expected.matches(&presented) => Ok(client),
+            (Some(expected), Some(presented))
+                if expected.matches(secret_hash(&presented).expose()) =>
+            {
+                Ok(client)
+            }
             (Some(_), Some(_)) => Err(OAuthError::invalid_client(
                 "wrong `client_secret`; use the one `tidsreg-gpt serve` printed (or that registration returned)",
             )),

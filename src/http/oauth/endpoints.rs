@@ -18,7 +18,7 @@ use super::grants::TokenPair;
 
 /// `POST /oauth/token`: `authorization_code` (with `code_verifier`) or `refresh_token`.
 pub async fn token(State(state): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
-    match exchange(&state, &headers, &body) {
+    match exchange(&state, &headers, &body).await {
         Ok(pair) => token_answer(pair),
         Err(error) => {
             tracing::info!(error = error.code, description = %error.description, "token request refused");
@@ -27,9 +27,13 @@ pub async fn token(State(state): State<OAuth>, headers: HeaderMap, body: Bytes) 
     }
 }
 
-fn exchange(state: &OAuth, headers: &HeaderMap, body: &[u8]) -> Result<TokenPair, OAuthError> {
+async fn exchange(
+    state: &OAuth,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenPair, OAuthError> {
     let form = parse_form(body)?;
-    let client = state.inner.clients.authenticate(headers, &form)?;
+    let client = state.inner.clients.authenticate(headers, &form).await?;
     let param = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     if let Some(resource) = param("resource")
         && !state.serves_resource(resource)
@@ -39,27 +43,37 @@ fn exchange(state: &OAuth, headers: &HeaderMap, body: &[u8]) -> Result<TokenPair
         ));
     }
     let grants = &state.inner.grants;
-    match param("grant_type") {
+    let pair = match param("grant_type") {
         Some("authorization_code") => {
             let code =
                 param("code").ok_or_else(|| OAuthError::invalid_request("`code` is required"))?;
-            grants.redeem_code(
-                code,
-                &client.id,
-                param("redirect_uri"),
-                param("code_verifier"),
-            )
+            grants
+                .redeem_code(
+                    code,
+                    &client.id,
+                    param("redirect_uri"),
+                    param("code_verifier"),
+                )
+                .await
         }
         Some("refresh_token") => {
             let refresh = param("refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("`refresh_token` is required"))?;
-            grants.refresh(refresh, &client.id)
+            grants.refresh(refresh, &client.id).await
         }
         Some(other) => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type `{other}` is not supported; use authorization_code or refresh_token"
         ))),
         None => Err(OAuthError::invalid_request("`grant_type` is required")),
-    }
+    }?;
+    // A client in use is kept as long as its grants.
+    state
+        .inner
+        .clients
+        .touch(&client)
+        .await
+        .map_err(super::grants::unavailable)?;
+    Ok(pair)
 }
 
 /// RFC 6749 §5.1: the pair as JSON, never cached.
@@ -77,15 +91,21 @@ fn token_answer(pair: TokenPair) -> Response {
 /// `POST /oauth/revoke`: ends the grant of the token (access or refresh) and its Tidsreg
 /// session. Answers 200 for unknown tokens too, as RFC 7009 §2.2 asks.
 pub async fn revoke(State(state): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = parse_form(&body).and_then(|form| {
-        let client = state.inner.clients.authenticate(&headers, &form)?;
+    let result = async {
+        let form = parse_form(&body)?;
+        let client = state.inner.clients.authenticate(&headers, &form).await?;
         let token = form
             .get("token")
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("`token` is required"))?;
-        state.inner.grants.revoke(token, &client.id);
-        Ok(())
-    });
+        state
+            .inner
+            .grants
+            .revoke(token, &client.id)
+            .await
+            .map_err(super::grants::unavailable)
+    }
+    .await;
     match result {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(error) => error.into_response(),
@@ -104,7 +124,7 @@ pub async fn register(State(state): State<OAuth>, body: Bytes) -> Response {
             .into_response();
         }
     };
-    match state.inner.clients.register(request) {
+    match state.inner.clients.register(request).await {
         Ok(registered) => {
             tracing::info!(client = %registered.client_name, "OAuth client registered");
             no_store((StatusCode::CREATED, Json(registered)).into_response())

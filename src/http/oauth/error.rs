@@ -58,6 +58,15 @@ impl OAuthError {
         Self::new("invalid_redirect_uri", StatusCode::BAD_REQUEST, description)
     }
 
+    /// The state store did not answer (503): the client may retry in a moment.
+    pub fn temporarily_unavailable(description: impl Into<String>) -> Self {
+        Self::new(
+            "temporarily_unavailable",
+            StatusCode::SERVICE_UNAVAILABLE,
+            description,
+        )
+    }
+
     /// Other registration metadata we cannot honour (RFC 7591).
     pub fn invalid_client_metadata(description: impl Into<String>) -> Self {
         Self::new(

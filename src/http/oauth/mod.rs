@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use super::public_url::PublicUrl;
 use crate::ops::Ops;
 use crate::settings::config_file::OAuthClient;
-use crate::store::{CallerId, Clock};
+use crate::store::{CallerId, Clock, StateStore, StoreError};
 
 pub use grants::CODE_TTL;
 
@@ -73,22 +73,23 @@ impl OAuth {
         public_url: PublicUrl,
         ops: Ops,
         clock: Clock,
+        store: StateStore,
     ) -> Self {
         let sessions = ops.sessions().clone();
         Self {
             inner: Arc::new(Inner {
                 ops,
                 public_url,
-                clients: clients::Clients::new(static_client, clock.clone()),
-                grants: grants::Grants::new(sessions, access_token_ttl, clock.clone()),
-                pending: authorize::PendingRequests::new(clock),
+                clients: clients::Clients::new(static_client, store.clone()),
+                grants: grants::Grants::new(store.clone(), sessions, access_token_ttl, clock),
+                pending: authorize::PendingRequests::new(store),
             }),
         }
     }
 
     /// The caller an access token stands for; `None` when unknown, expired or revoked.
-    pub fn identify(&self, access_token: &str) -> Option<CallerId> {
-        self.inner.grants.identify(access_token)
+    pub async fn identify(&self, access_token: &str) -> Result<Option<CallerId>, StoreError> {
+        self.inner.grants.identify(access_token).await
     }
 
     /// The public base URL the metadata is built from.
