@@ -158,6 +158,11 @@ impl Ops {
         }
     }
 
+    /// The state store (for `/health`).
+    pub fn store(&self) -> &StateStore {
+        &self.store
+    }
+
     /// The per-caller Tidsreg sessions (OAuth grants keep theirs here too).
     pub fn sessions(&self) -> &Sessions {
         &self.sessions

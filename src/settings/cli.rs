@@ -148,6 +148,17 @@ pub struct ServeArgs {
     #[arg(long, env = "NGROK_SERVER_ADDR", value_name = "HOST:PORT")]
     pub ngrok_server_addr: Option<String>,
 
+    /// Where state that outlives a restart is kept: a file for the embedded store, or
+    /// redis://HOST:PORT[/DB] (rediss:// for TLS) for replicas sharing one Redis [default:
+    /// state.db in the platform data directory]
+    #[arg(
+        long,
+        env = "TIDSREG_GPT_STORE",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
+    pub store: Option<String>,
+
     /// Seconds opening the ngrok tunnel may take before serve says it failed (and keeps
     /// serving locally) [default: 10]
     #[arg(long, env = "TIDSREG_GPT_TUNNEL_TIMEOUT", value_name = "SECONDS")]

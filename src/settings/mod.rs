@@ -9,5 +9,6 @@ pub mod config_file;
 pub mod credentials;
 pub mod secret;
 pub mod serve_settings;
+pub mod state_store;
 
 pub use secret::Secret;

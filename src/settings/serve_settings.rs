@@ -15,6 +15,7 @@ use super::Secret;
 use super::cli::{ServeArgs, TunnelKind};
 use super::config_file::{ApiKey, FileConfig, OAuthClient};
 use super::credentials::Credentials;
+use super::state_store::StoreLocation;
 
 /// The real Tidsreg, used unless `--tidsreg-url` or `--demo` says otherwise.
 pub const DEFAULT_TIDSREG_URL: &str = "https://tidsreg.trifork.com";
@@ -137,6 +138,10 @@ pub struct ServeSettings {
     pub expected_hours: f64,
     pub cache_ttl: Duration,
     pub rate_limits: RateLimits,
+    /// Where the state lives.
+    pub store: StoreLocation,
+    /// The key sealing Tidsreg cookies in the store; `None` until `serve` generates it.
+    pub state_key: Option<Secret>,
     pub open_browser: bool,
     pub clipboard: bool,
     /// Beside the config file: where the rendered schema is written.
@@ -241,6 +246,19 @@ impl ServeSettings {
             format!("{s} s")
         });
         let cache_ttl = cache_ttl.map_or(DEFAULT_CACHE_TTL, Duration::from_secs);
+        let store = match p.pick("store", args.store, file.store, |s| {
+            StoreLocation::parse(s).map_or_else(|_| s.clone(), |l| l.describe())
+        }) {
+            Some(raw) => StoreLocation::parse(&raw)?,
+            None => {
+                let default = StoreLocation::default_embedded()?;
+                if let Some(last) = p.provenance.last_mut() {
+                    last.1 = default.describe();
+                }
+                default
+            }
+        };
+        let state_key = super::state_store::state_key(&config_path)?;
         let per_minute = p.pick("rate_limit", args.rate_limit, file.rate_limit, per_min);
         let logins = p.pick(
             "login_rate_limit",
@@ -299,6 +317,8 @@ impl ServeSettings {
             expected_hours,
             cache_ttl,
             rate_limits,
+            store,
+            state_key,
             oauth_client,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,

@@ -16,3 +16,16 @@ pub use caller::CallerId;
 pub use clock::Clock;
 pub use sessions::{SessionStore, Sessions, SignedIn};
 pub use ttl_cache::TtlCache;
+
+use crate::settings::state_store::StoreLocation;
+
+/// Opens the state store at `location`: the embedded file (created owner-only, migrated),
+/// or a Redis connection that reconnects by itself.
+pub async fn open(location: &StoreLocation, clock: Clock) -> anyhow::Result<StateStore> {
+    Ok(match location {
+        StoreLocation::Embedded(path) => StateStore::new(sqlite::Sqlite::open(path, clock)?),
+        StoreLocation::Redis(_) => {
+            anyhow::bail!("this build has no Redis store yet; use a file path for --store")
+        }
+    })
+}

@@ -16,5 +16,6 @@ mod schema;
 mod search_report;
 mod sessions;
 mod settings;
+mod state;
 mod stored_login;
 mod tunnel;

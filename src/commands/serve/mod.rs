@@ -23,6 +23,9 @@ use crate::schema::{self, Severity};
 use crate::settings::cli::ServeArgs;
 use crate::settings::config_file::{FileConfig, write_private};
 use crate::settings::serve_settings::{self, ServeSettings, TunnelPlan, Upstream};
+use crate::settings::state_store;
+use crate::store::sealed::Sealer;
+use crate::store::{self, Clock};
 use crate::tunnel::{NgrokSettings, REOPEN_FIRST_DELAY, REOPEN_MAX_DELAY, Tunnel};
 use start_screen::Screen;
 
@@ -43,9 +46,12 @@ pub fn run(
         .block_on(serve(settings))
 }
 
-/// Generates and saves, on first run, the API key and the static OAuth client, unless the
-/// environment provides them. The only place `serve` writes the config file.
+/// Generates and saves, on first run, the API key, the static OAuth client and the state
+/// key, unless the environment provides them. The only place `serve` writes its settings.
 fn prepare_first_run(path: &Path) -> Result<()> {
+    if state_store::ensure_state_key(path)? {
+        tracing::info!(path = %state_store::state_key_path(path).display(), "generated the state key");
+    }
     let needs_key = !serve_settings::api_key_from_env();
     let needs_client = !serve_settings::oauth_client_from_env();
     if !needs_key && !needs_client {
@@ -87,7 +93,19 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         true => ApiKeys::watching(settings.api_keys.clone(), settings.config_path.clone()),
         false => ApiKeys::new(settings.api_keys.clone()),
     };
+    let clock = Clock::system();
+    let store = store::open(&settings.store, clock.clone())
+        .await
+        .context("cannot open the state store")?;
+    let state_key = settings
+        .state_key
+        .as_ref()
+        .context("no state key; run `tidsreg-gpt serve` once without TIDSREG_GPT_STATE_KEY to generate state.key")?;
+    let sealer = Sealer::from_text(state_key).context("the state key is not a key")?;
     let state = AppState::new(AppConfig {
+        store,
+        sealer,
+        clock,
         api_keys,
         static_client: settings.oauth_client.clone(),
         rate_limits: settings.rate_limits,
@@ -140,6 +158,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         keys: &keys,
         oauth_client: settings.oauth_client.as_ref(),
         config_file: &settings.config_path.display().to_string(),
+        state_store: &settings.store.describe(),
         demo: demo_line,
         upstream_url: upstream_url.as_str(),
         tunnel_note: tunnel_note.as_deref(),

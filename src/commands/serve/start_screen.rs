@@ -21,6 +21,8 @@ pub struct Screen<'a> {
     /// The static OAuth client, for a GPT Action that signs people in with OAuth.
     pub oauth_client: Option<&'a OAuthClient>,
     pub config_file: &'a str,
+    /// Where the state lives (`embedded /path/state.db`, a Redis URL without password).
+    pub state_store: &'a str,
     /// `Some((url, username, password))` when serving the built-in demo upstream.
     pub demo: Option<(&'a str, &'a str, &'a str)>,
     pub upstream_url: &'a str,
@@ -51,6 +53,7 @@ impl Screen<'_> {
             .map(|c| format!("; {c}"))
             .unwrap_or_default();
         line("Schema file", &format!("{}{copied}", self.schema_file));
+        line("State", self.state_store);
         let keys = self.keys.keys();
         if let Some(key) = keys.first() {
             line(

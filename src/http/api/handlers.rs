@@ -37,9 +37,25 @@ impl JsonBytes {
     }
 }
 
-/// Liveness, public: lets a tunnel or platform check the process answers.
-pub async fn health() -> impl IntoResponse {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+/// Liveness, public: lets a tunnel or platform check the process answers, and says which
+/// part is down when one is (503 while the state store does not answer).
+pub async fn health(State(state): State<ApiState>) -> Response {
+    let version = env!("CARGO_PKG_VERSION");
+    match state.ops.store().ping().await {
+        Ok(()) => {
+            Json(json!({ "status": "ok", "version": version, "store": "ok" })).into_response()
+        }
+        Err(error) => {
+            let body = json!({
+                "status": "degraded",
+                "version": version,
+                "store": error.to_string(),
+                "error": format!("the state store does not answer ({error}); calls that need it answer 503 until it is back"),
+                "code": "store_unavailable",
+            });
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
 }
 
 /// The rendered Action schema, public so the GPT editor can import it by URL.
