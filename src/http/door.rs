@@ -61,10 +61,13 @@ pub async fn door(State(state): State<AppState>, request: Request, next: Next) -
         Err(refused) => return refused.into_response(),
     };
     let login = entrance.is_login();
-    if let Err(refused) = state.limits.check_address(address, login) {
+    if let Err(refused) = state.limits.check_address(address) {
         return refused.into_response();
     }
     if let Entrance::Open { .. } = entrance {
+        if login && let Err(refused) = state.login_budget.check(address, None).await {
+            return refused.into_response();
+        }
         return next.run(request).await;
     }
     let presented = bearer_token(request.headers());
@@ -78,7 +81,10 @@ pub async fn door(State(state): State<AppState>, request: Request, next: Next) -
     let Some(caller) = caller else {
         return unauthorized(&state, entrance, presented.is_some());
     };
-    if let Err(refused) = state.limits.check_caller(&caller, login) {
+    if let Err(refused) = state.limits.check_caller(&caller) {
+        return refused.into_response();
+    }
+    if login && let Err(refused) = state.login_budget.check(address, Some(&caller)).await {
         return refused.into_response();
     }
     request.extensions_mut().insert(caller.clone());

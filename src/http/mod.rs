@@ -10,6 +10,7 @@ pub mod door;
 pub mod error;
 pub mod frame;
 pub mod live_text;
+pub mod login_budget;
 pub mod mcp;
 pub mod oauth;
 pub mod public_url;

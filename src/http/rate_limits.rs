@@ -1,6 +1,7 @@
 //! Rate limits, checked by the door: per client address (before authentication, so guessing
-//! API keys is slow too), per caller, and a much stricter budget for every way to try a
-//! password. Over a limit: 429 JSON with `Retry-After`.
+//! API keys is slow too) and per caller, in this process's memory (they are checked on
+//! every request). The much stricter budget of password tries is shared through the state
+//! store (`login_budget`). Over a limit: 429 JSON with `Retry-After`.
 
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -38,8 +39,6 @@ type Keyed<K> = RateLimiter<
 pub struct Limits {
     per_address: Option<Keyed<IpAddr>>,
     per_key: Option<Keyed<CallerId>>,
-    login_per_address: Option<Keyed<IpAddr>>,
-    login_per_key: Option<Keyed<CallerId>>,
     /// Requests checked so far, for [`TIDY_EVERY`].
     checked: AtomicUsize,
 }
@@ -56,14 +55,12 @@ impl Limits {
         Self {
             per_address: limiter(limits.per_minute),
             per_key: limiter(limits.per_minute),
-            login_per_address: limiter(limits.logins_per_minute),
-            login_per_key: limiter(limits.logins_per_minute),
             checked: AtomicUsize::new(0),
         }
     }
 
-    /// Before authentication: the client address's budget (and its login budget).
-    pub fn check_address(&self, address: IpAddr, login: bool) -> Result<(), ApiError> {
+    /// Before authentication: the client address's budget.
+    pub fn check_address(&self, address: IpAddr) -> Result<(), ApiError> {
         if self
             .checked
             .fetch_add(1, Ordering::Relaxed)
@@ -71,28 +68,18 @@ impl Limits {
         {
             self.tidy();
         }
-        check(&self.per_address, &address)?;
-        if login {
-            check(&self.login_per_address, &address)?;
-        }
-        Ok(())
+        check(&self.per_address, &address)
     }
 
-    /// After authentication: the API key's budget (and its login budget).
-    pub fn check_caller(&self, caller: &CallerId, login: bool) -> Result<(), ApiError> {
-        check(&self.per_key, caller)?;
-        if login {
-            check(&self.login_per_key, caller)?;
-        }
-        Ok(())
+    /// After authentication: the caller's budget.
+    pub fn check_caller(&self, caller: &CallerId) -> Result<(), ApiError> {
+        check(&self.per_key, caller)
     }
 
     /// Forgets the keys whose budget is full again, in a limiter that tracks too many.
     fn tidy(&self) {
         tidy(&self.per_address);
-        tidy(&self.login_per_address);
         tidy(&self.per_key);
-        tidy(&self.login_per_key);
     }
 }
 
@@ -160,20 +147,14 @@ mod tests {
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
-            limits.check_address(ip, false).unwrap();
+            limits.check_address(ip).unwrap();
         }
-        match limits.check_address(ip, false) {
+        match limits.check_address(ip) {
             Err(ApiError::RateLimited { retry_after_secs }) => {
                 assert!((1..=21).contains(&retry_after_secs))
             }
             other => panic!("{other:?}"),
         }
-        let other: IpAddr = "192.0.2.2".parse().unwrap();
-        limits.check_address(other, true).unwrap();
-        assert!(
-            limits.check_address(other, true).is_err(),
-            "login budget is stricter"
-        );
     }
 
     #[test]
@@ -184,7 +165,7 @@ mod tests {
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..1000 {
-            limits.check_address(ip, true).unwrap();
+            limits.check_address(ip).unwrap();
         }
     }
 }

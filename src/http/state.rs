@@ -9,6 +9,7 @@ use url::Url;
 
 use super::api_keys::ApiKeys;
 use super::live_text::LiveSchema;
+use super::login_budget::LoginBudget;
 use super::oauth::{self, OAuth};
 use super::public_url::PublicUrl;
 use super::rate_limits::Limits;
@@ -99,6 +100,8 @@ pub struct Shared {
     /// The OAuth authorization server: its tokens work on `/api` and `/mcp`.
     pub oauth: OAuth,
     pub limits: Limits,
+    /// The budget of password tries, shared through the state store.
+    pub login_budget: LoginBudget,
     /// The base URL clients outside see.
     pub public_url: PublicUrl,
 }
@@ -126,8 +129,13 @@ impl AppState {
             config.access_token_ttl,
             config.public_url.clone(),
             ops.clone(),
-            config.clock,
+            config.clock.clone(),
+            config.store.clone(),
+        );
+        let login_budget = LoginBudget::new(
             config.store,
+            config.clock,
+            config.rate_limits.logins_per_minute,
         );
         let yaml = crate::schema::render(&config.public_url.get())
             .context("cannot render the Action schema")?;
@@ -137,6 +145,7 @@ impl AppState {
             schema: LiveSchema::new(&yaml),
             oauth,
             limits: Limits::new(config.rate_limits),
+            login_budget,
             public_url: config.public_url,
         })))
     }

@@ -17,6 +17,7 @@ use crate::fixture::{
 #[tokio::test]
 async fn guessing_passwords_hits_429_with_retry_after() {
     let server = start().await;
+    server.start_of_a_minute();
     let mut limited = None;
     for attempt in 0..20 {
         let response = server
@@ -275,6 +276,7 @@ fn logs_hold_one_line_per_request_and_no_secret() {
 #[tokio::test]
 async fn guessing_passwords_on_the_sign_in_page_is_limited_too() {
     let server = start().await;
+    server.start_of_a_minute();
     let mut statuses = Vec::new();
     for attempt in 0..=tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE {
         let response = server

@@ -313,6 +313,7 @@ async fn without_a_valid_token_the_handshake_is_refused() {
 #[tokio::test]
 async fn guessing_passwords_through_the_login_tool_is_limited() {
     let server = start().await;
+    server.start_of_a_minute();
     let call = |attempt: usize| {
         json!({
             "jsonrpc": "2.0",
