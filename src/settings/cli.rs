@@ -148,9 +148,9 @@ pub struct ServeArgs {
     #[arg(long, env = "NGROK_SERVER_ADDR", value_name = "HOST:PORT")]
     pub ngrok_server_addr: Option<String>,
 
-    /// Where state that outlives a restart is kept: a file for the embedded store, or
-    /// redis://HOST:PORT[/DB] (rediss:// for TLS) for replicas sharing one Redis [default:
-    /// state.db in the platform data directory]
+    /// Where state that outlives a restart is kept: a file for the embedded store,
+    /// redis://HOST:PORT[/DB] (rediss:// for TLS) for replicas sharing one Redis, or `memory`
+    /// (nothing survives a restart) [default: state.db in the platform data directory]
     #[arg(
         long,
         env = "TIDSREG_GPT_STORE",

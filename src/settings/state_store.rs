@@ -26,16 +26,22 @@ pub enum StoreLocation {
     Embedded(PathBuf),
     /// A Redis server, by URL (`redis://` or `rediss://`; it may hold a password).
     Redis(Secret),
+    /// This process's memory only (`--store memory`): nothing survives a restart. For a
+    /// quick try and for measuring what the store costs.
+    Memory,
 }
 
 impl StoreLocation {
-    /// `--store` as given: a `redis://` or `rediss://` URL, else a file path.
+    /// `--store` as given: `memory`, a `redis://` or `rediss://` URL, else a file path.
     pub fn parse(raw: &str) -> Result<Self> {
         let raw = raw.trim();
         if raw.is_empty() {
             bail!("--store is empty; give a file path or a redis://HOST:PORT URL");
         }
         let lower = raw.to_ascii_lowercase();
+        if lower == "memory" {
+            return Ok(Self::Memory);
+        }
         if lower.starts_with("redis://") || lower.starts_with("rediss://") {
             url::Url::parse(raw).with_context(|| {
                 "--store looks like a Redis URL but is not one; write it like redis://127.0.0.1:6379/0"
@@ -62,6 +68,7 @@ impl StoreLocation {
         match self {
             Self::Embedded(path) => format!("embedded {}", path.display()),
             Self::Redis(url) => redacted_url(url.expose()),
+            Self::Memory => "memory only (nothing survives a restart)".into(),
         }
     }
 }

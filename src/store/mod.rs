@@ -24,6 +24,7 @@ use crate::settings::state_store::StoreLocation;
 pub async fn open(location: &StoreLocation, clock: Clock) -> anyhow::Result<StateStore> {
     Ok(match location {
         StoreLocation::Embedded(path) => StateStore::new(sqlite::Sqlite::open(path, clock)?),
+        StoreLocation::Memory => StateStore::new(sqlite::Sqlite::in_memory(clock)?),
         StoreLocation::Redis(_) => {
             anyhow::bail!("this build has no Redis store yet; use a file path for --store")
         }
