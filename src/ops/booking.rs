@@ -265,9 +265,5 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
 
 /// The store key of a booking's record: a hash, so no caller, key or note is readable there.
 fn record_key(identity: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(identity.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::settings::secret::sha256_hex(identity)
 }
