@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bounded_map;
 pub mod caller;
 pub mod clock;
+pub mod redis;
 pub mod sessions;
 pub mod sqlite;
 pub mod ttl_cache;
