@@ -234,3 +234,303 @@ fn public_url(url: &str) -> Result<String> {
     Ok(format!("{public}/{db}"))
 }
 
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::store::StateStore;
+
+    /// Set (CI sets it) to make a missing redis-server fail the tests instead of skipping them.
+    const REQUIRE_VAR: &str = "REQUIRE_REDIS_SERVER";
+    /// How long a started redis-server has to answer `PING`.
+    const START_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// A real `redis-server` on a loopback port, without persistence, killed on drop.
+    struct RedisServer {
+        child: Child,
+        port: u16,
+    }
+
+    impl RedisServer {
+        /// Starts one on a free port, or answers `None` (the test is then skipped) when
+        /// `redis-server` is not installed, unless [`REQUIRE_VAR`] is set.
+        fn start(test: &str) -> Option<Self> {
+            Self::start_on(free_port(), test)
+        }
+
+        fn start_on(port: u16, test: &str) -> Option<Self> {
+            let spawned = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let child = match spawned {
+                Ok(child) => child,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    assert!(
+                        std::env::var_os(REQUIRE_VAR).is_none(),
+                        "redis-server is not on PATH and {REQUIRE_VAR} is set; install it: apt-get install redis-server"
+                    );
+                    // Past the test harness's capture, so a plain `cargo test` shows it.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "skipping {test}: redis-server is not on PATH (apt-get install redis-server)"
+                    );
+                    return None;
+                }
+                Err(e) => panic!("cannot start redis-server: {e}"),
+            };
+            let mut server = Self { child, port };
+            server.wait_ready();
+            Some(server)
+        }
+
+        /// Blocks until the server answers `PING`, at most [`START_TIMEOUT`].
+        fn wait_ready(&mut self) {
+            let started = Instant::now();
+            while started.elapsed() < START_TIMEOUT {
+                if let Some(status) = self.child.try_wait().unwrap() {
+                    panic!("redis-server on port {} exited: {status}", self.port);
+                }
+                if pong(self.port) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            panic!("redis-server on port {} did not answer PING", self.port);
+        }
+
+        fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Whether a Redis on `port` answers `PING` (raw RESP, so no client state is involved).
+    fn pong(port: u16) -> bool {
+        use std::io::Read;
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut answer = [0; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG\r\n"
+    }
+
+    fn free_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    /// A record's time to live as Redis reports it (`PTTL`: ms, -1 without one).
+    async fn pttl(server: &RedisServer, key: &str) -> i64 {
+        let client = redis::Client::open(server.url()).unwrap();
+        let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut raw)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn records_live_their_lifetime_and_outlive_the_connection() {
+        let Some(server) =
+            RedisServer::start("records_live_their_lifetime_and_outlive_the_connection")
+        else {
+            return;
+        };
+        let db = StateStore::new(Redis::connect(&server.url()).await.unwrap());
+        assert_eq!(
+            db.describe(),
+            format!("redis://127.0.0.1:{}/0", server.port)
+        );
+        let hour = Some(Duration::from_secs(3600));
+        db.put(Collection::Grants, "g", &"kept", None)
+            .await
+            .unwrap();
+        db.put(Collection::Codes, "c", &1, hour).await.unwrap();
+        assert!(!db.put_new(Collection::Codes, "c", &2, hour).await.unwrap());
+        assert_eq!(
+            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
+            None,
+            "single use"
+        );
+        assert!(db.put_new(Collection::Codes, "c", &3, hour).await.unwrap());
+        assert_eq!(
+            db.get::<u32>(Collection::Codes, "c").await.unwrap(),
+            Some(3)
+        );
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            db.count(Collection::Counters, "n", minute).await.unwrap(),
+            1
+        );
+        let window = pttl(&server, "tidsreg-gpt:counter:n").await;
+        assert_eq!(
+            db.count(Collection::Counters, "n", minute).await.unwrap(),
+            2
+        );
+        // Redis's TTLs run on real time, so expiry itself is Redis's business: we check
+        // that each lifetime is set, and that a second hit does not restart the window.
+        let code = pttl(&server, "tidsreg-gpt:code:c").await;
+        assert!(3_590_000 < code && code <= 3_600_000, "PTTL {code}");
+        assert!(0 < window && window <= 60_000, "PTTL {window}");
+        let later = pttl(&server, "tidsreg-gpt:counter:n").await;
+        assert!(0 < later && later <= window, "PTTL {later} after {window}");
+        assert_eq!(
+            pttl(&server, "tidsreg-gpt:grant:g").await,
+            -1,
+            "no lifetime"
+        );
+        db.delete(Collection::Codes, "c").await.unwrap();
+        assert_eq!(db.get::<u32>(Collection::Codes, "c").await.unwrap(), None);
+        drop(db);
+        let again = StateStore::new(Redis::connect(&server.url()).await.unwrap());
+        let kept: Option<String> = again.get(Collection::Grants, "g").await.unwrap();
+        assert_eq!(kept.as_deref(), Some("kept"));
+    }
+
+    #[tokio::test]
+    async fn a_dead_redis_fails_fast_and_a_restarted_one_is_used_again() {
+        let test = "a_dead_redis_fails_fast_and_a_restarted_one_is_used_again";
+        let Some(server) = RedisServer::start(test) else {
+            return;
+        };
+        let port = server.port;
+        let db = StateStore::new(Redis::connect(&server.url()).await.unwrap());
+        db.put(Collection::Grants, "g", &1, None).await.unwrap();
+        drop(server);
+        for _ in 0..2 {
+            let started = Instant::now();
+            let err = db.get::<u32>(Collection::Grants, "g").await.unwrap_err();
+            let failed_in = started.elapsed();
+            assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+            assert!(
+                failed_in < Duration::from_secs(5),
+                "failed in {failed_in:?}"
+            );
+            eprintln!("{test}: a call to the dead Redis failed in {failed_in:?}: {err}");
+        }
+        let _restarted = RedisServer::start_on(port, test).unwrap();
+        let restarted = Instant::now();
+        loop {
+            match db.put(Collection::Grants, "g", &2, None).await {
+                Ok(()) => break,
+                Err(e) if restarted.elapsed() < Duration::from_secs(10) => {
+                    eprintln!("{test}: still failing after {:?}: {e}", restarted.elapsed());
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("still failing 10 s after Redis came back: {e}"),
+            }
+        }
+        eprintln!(
+            "{test}: calls work again {:?} after the restart",
+            restarted.elapsed()
+        );
+        assert_eq!(
+            db.get::<u32>(Collection::Grants, "g").await.unwrap(),
+            Some(2)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redis_restarted_between_two_calls_answers_the_next_one() {
+        let test = "a_redis_restarted_between_two_calls_answers_the_next_one";
+        let Some(server) = RedisServer::start(test) else {
+            return;
+        };
+        let port = server.port;
+        let db = StateStore::new(Redis::connect(&server.url()).await.unwrap());
+        db.put(Collection::Grants, "g", &1, None).await.unwrap();
+        drop(server);
+        // A restart takes a moment, in which the client sees the connection drop.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _restarted = RedisServer::start_on(port, test).unwrap();
+        db.put(Collection::Grants, "g", &2, None).await.unwrap();
+        assert_eq!(
+            db.get::<u32>(Collection::Grants, "g").await.unwrap(),
+            Some(2)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redis_down_at_start_up_is_no_reason_not_to_start() {
+        let port = free_port();
+        for scheme in ["redis", "rediss"] {
+            let started = Instant::now();
+            let redis = Redis::connect(&format!("{scheme}://:hunter2@127.0.0.1:{port}/2"))
+                .await
+                .unwrap();
+            assert_eq!(redis.describe(), format!("{scheme}://127.0.0.1:{port}/2"));
+            assert!(!format!("{redis:?}").contains("hunter2"));
+            let err = StateStore::new(redis).ping().await.unwrap_err();
+            assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(
+                started.elapsed() < CONNECT_TIMEOUT,
+                "{:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_redis_that_accepts_but_never_answers_fails_within_the_connect_timeout() {
+        // The kernel completes the TCP handshake for a listener that never accepts.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://{}", silent.local_addr().unwrap());
+        let db = StateStore::new(Redis::connect(&url).await.unwrap());
+        let started = Instant::now();
+        let err = db.ping().await.unwrap_err();
+        let failed_in = started.elapsed();
+        assert!(
+            err.to_string().contains("did not answer within 2 s"),
+            "{err}"
+        );
+        assert!(
+            failed_in < CONNECT_TIMEOUT + Duration::from_secs(1),
+            "{failed_in:?}"
+        );
+    }
+
+    #[test]
+    fn urls_are_checked_and_shown_without_credentials() {
+        assert_eq!(
+            public_url("redis://user:pw@redis.internal:7000/3").unwrap(),
+            "redis://redis.internal:7000/3"
+        );
+        assert_eq!(
+            public_url("rediss://[::1]").unwrap(),
+            "rediss://[::1]:6379/0"
+        );
+        for (url, says) in [
+            ("redis.internal:6379", "starts with redis.internal://"),
+            ("http://:pw@redis.internal", "starts with http://"),
+            ("redis://:pw@redis.internal/cache", "database `cache`"),
+            ("rediss://:pw@redis.internal/#insecure", "#fragment"),
+            ("not a url, pw", "not a URL"),
+        ] {
+            let err = public_url(url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains("pw"), "{url}: {err}");
+        }
+    }
+}
