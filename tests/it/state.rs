@@ -233,3 +233,49 @@ async fn two_replicas_share_one_redis_and_ride_out_its_outage() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(booked(), 2);
 }
+
+/// `serve` as a person runs it keeps its state in the platform data directory, owner-only,
+/// with the sealing key beside the config file, and `config` says where the state is.
+#[test]
+fn serve_keeps_its_state_private_in_the_data_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let served = crate::fixture::binary::serve(
+        home.path(),
+        &[
+            "--demo",
+            "--port",
+            "0",
+            "--tunnel",
+            "none",
+            "--no-open",
+            "--no-clipboard",
+        ],
+        &[],
+    );
+    let data = home.path().join(".local/share/tidsreg-gpt");
+    let state = data.join("state.db");
+    assert!(
+        served.screen.contains(&state.display().to_string()),
+        "{}",
+        served.screen
+    );
+    let key = home.path().join("tidsreg-gpt/state.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&state), 0o600);
+        assert_eq!(mode(&key), 0o600);
+    }
+    drop(served);
+    let shown = crate::fixture::binary::cli(home.path())
+        .arg("config")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("store") && shown.contains("state.db"),
+        "{shown}"
+    );
+}
