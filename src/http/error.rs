@@ -62,6 +62,7 @@ impl ApiError {
                 | OpError::StoredLoginRejected => StatusCode::UNAUTHORIZED,
                 OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
                 OpError::UpstreamTimeout | OpError::BookingInDoubt => StatusCode::GATEWAY_TIMEOUT,
+                OpError::TooManyFailedSignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
                 OpError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             Self::MissingKey | Self::WrongKey => StatusCode::UNAUTHORIZED,
@@ -105,10 +106,17 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let Self::RateLimited { retry_after_secs } = self {
+        let retry_after = match self {
+            Self::RateLimited { retry_after_secs }
+            | Self::Op(OpError::TooManyFailedSignIns { retry_after_secs }) => {
+                Some(retry_after_secs)
+            }
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

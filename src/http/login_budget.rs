@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::error::ApiError;
-use crate::store::{CallerId, Clock, Collection, StateStore};
+use crate::store::{CallerId, Clock, StateStore};
 
 /// The window the budget is counted over.
 const WINDOW: Duration = Duration::from_secs(60);
@@ -46,19 +46,14 @@ impl LoginBudget {
     }
 
     async fn count(&self, scope: &str) -> Result<(), ApiError> {
-        let now_ms = self.clock.unix_ms();
-        let window_ms = WINDOW.as_millis() as u64;
-        let window = now_ms / window_ms;
-        let key = format!("login:{scope}:{window}");
-        let tries = self
+        let (tries, left) = self
             .store
-            .count(Collection::Counters, &key, WINDOW)
+            .hit_window(&format!("login:{scope}"), WINDOW, self.clock.unix_ms())
             .await
             .map_err(|e| ApiError::Op(e.into()))?;
         if tries > u64::from(self.per_minute) {
-            let left_ms = window_ms - now_ms % window_ms;
             return Err(ApiError::RateLimited {
-                retry_after_secs: left_ms.div_ceil(1000),
+                retry_after_secs: left.as_millis().div_ceil(1000) as u64,
             });
         }
         Ok(())

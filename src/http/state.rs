@@ -118,8 +118,13 @@ impl AppState {
             config.cache_ttl,
             config.clock.clone(),
         ));
-        let ops = Ops::new(tidsreg, sessions, config.store.clone())
-            .with_expected_hours(config.expected_hours);
+        let ops = Ops::new(
+            tidsreg,
+            sessions,
+            config.store.clone(),
+            config.clock.clone(),
+        )
+        .with_expected_hours(config.expected_hours);
         let ops = match config.credentials {
             Some(credentials) => ops.with_credentials(credentials),
             None => ops,

@@ -44,6 +44,11 @@ pub enum OpError {
         "Tidsreg did not answer in time; try again in a moment, and tell the user if it persists"
     )]
     UpstreamTimeout,
+    /// The username failed to sign in too often lately.
+    #[error(
+        "too many failed sign-ins for this Tidsreg username lately; wait {retry_after_secs} seconds, check the username and password, then try again"
+    )]
+    TooManyFailedSignIns { retry_after_secs: u64 },
     /// Tidsreg took a booking but did not answer in time: it may or may not be stored.
     #[error(
         "Tidsreg did not answer in time, so it is not known whether the hours were booked: send the same booking again (with the same Idempotency-Key, if one was sent); it checks Tidsreg first and books only if the hours are not there"
@@ -81,6 +86,7 @@ impl OpError {
             Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout | Self::BookingInDoubt => "upstream_timeout",
+            Self::TooManyFailedSignIns { .. } => "rate_limited",
             Self::StoreUnavailable(_) => "store_unavailable",
         }
     }

@@ -31,7 +31,7 @@ pub use search::{SearchHit, SearchInput};
 
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
-use crate::store::{CallerId, Sessions, StateStore};
+use crate::store::{CallerId, Clock, Sessions, StateStore};
 use crate::tidsreg::{LookupList, Tidsreg};
 
 /// What every operation needs: the upstream client and the per-caller sessions.
@@ -41,6 +41,8 @@ pub struct Ops {
     sessions: Sessions,
     /// Where bookings are remembered for retries (and what else must outlive a request).
     store: StateStore,
+    /// The time failed sign-ins are counted on.
+    clock: Clock,
     /// Hours a working day should hold; fewer gives a warning in `get_hours`.
     expected_hours: f64,
     /// Stored logins (`tidsreg-gpt login`), by the caller they sign in.
@@ -146,13 +148,14 @@ pub struct LoginOutput {
 }
 
 impl Ops {
-    /// Operations over `tidsreg`, with sessions kept in `sessions` and booking records in
-    /// `store`.
-    pub fn new(tidsreg: Tidsreg, sessions: Sessions, store: StateStore) -> Self {
+    /// Operations over `tidsreg`, with sessions kept in `sessions` and booking records (and
+    /// counts of failed sign-ins) in `store`, on `clock`.
+    pub fn new(tidsreg: Tidsreg, sessions: Sessions, store: StateStore, clock: Clock) -> Self {
         Self {
             tidsreg,
             sessions,
             store,
+            clock,
             expected_hours: DEFAULT_EXPECTED_HOURS,
             credentials: Arc::default(),
         }

@@ -3,10 +3,27 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{LoginInput, LoginOutput, OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
+
+/// Failed sign-ins one Tidsreg username may have per [`FAILURE_WINDOW`], whatever the
+/// address, key or door they come through: password guessing spread over many addresses
+/// still meets this. A person who mistypes a few times is not held up.
+const FAILURES_PER_USERNAME: u64 = 10;
+/// The window failed sign-ins are counted in.
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The counter of a username's failed sign-ins: hashed, so the store holds no username.
+fn failures_scope(username: &str) -> String {
+    let username = username.trim().to_lowercase();
+    format!(
+        "signin-failures:{}",
+        crate::settings::secret::sha256_hex(&username)
+    )
+}
 
 impl Ops {
     /// Signs the caller's own Tidsreg session in. A failed attempt signs the caller out,
@@ -45,10 +62,27 @@ impl Ops {
             "password",
             Some(password.expose()).filter(|p| !p.is_empty()),
         )?;
+        let failures = failures_scope(&username);
+        let now_ms = self.clock.unix_ms();
+        let (failed, left) = self
+            .store
+            .peek_window(&failures, FAILURE_WINDOW, now_ms)
+            .await?;
+        if failed >= FAILURES_PER_USERNAME {
+            tracing::warn!(%caller, "sign-in refused: too many failures for this username");
+            return Err(OpError::TooManyFailedSignIns {
+                retry_after_secs: left.as_millis().div_ceil(1000) as u64,
+            });
+        }
         let result = self.tidsreg.login(&username, password.expose()).await;
         let upstream = match result {
             Ok(upstream) => upstream,
             Err(e) => {
+                if matches!(e, UpstreamError::LoginRejected) {
+                    self.store
+                        .hit_window(&failures, FAILURE_WINDOW, now_ms)
+                        .await?;
+                }
                 self.sessions.sign_out(caller).await?;
                 return Err(e.into());
             }

@@ -180,6 +180,31 @@ impl StateStore {
         bounded(self.0.count(collection, key, window)).await
     }
 
+    /// One more hit on `scope`'s counter in the current fixed window of length `window`
+    /// (windows start at multiples of it, on the clock's `now_ms`): the count so far in this
+    /// window, and the time left until the next one. Replicas counting the same scope agree.
+    pub async fn hit_window(
+        &self,
+        scope: &str,
+        window: Duration,
+        now_ms: u64,
+    ) -> Result<(u64, Duration), StoreError> {
+        let (key, left) = window_key(scope, window, now_ms);
+        Ok((self.count(Collection::Counters, &key, window).await?, left))
+    }
+
+    /// The count of `scope`'s current window without adding to it, and the time left.
+    pub async fn peek_window(
+        &self,
+        scope: &str,
+        window: Duration,
+        now_ms: u64,
+    ) -> Result<(u64, Duration), StoreError> {
+        let (key, left) = window_key(scope, window, now_ms);
+        let count: Option<u64> = self.get(Collection::Counters, &key).await?;
+        Ok((count.unwrap_or(0), left))
+    }
+
     /// Whether the store answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         bounded(self.0.ping()).await
@@ -189,6 +214,13 @@ impl StateStore {
     pub fn describe(&self) -> String {
         self.0.describe()
     }
+}
+
+/// The key of `scope`'s current window, and the time left in it.
+fn window_key(scope: &str, window: Duration, now_ms: u64) -> (String, Duration) {
+    let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+    let left = Duration::from_millis(window_ms - now_ms % window_ms);
+    (format!("{scope}:{}", now_ms / window_ms), left)
 }
 
 async fn bounded<T>(call: Answer<'_, T>) -> Result<T, StoreError> {

@@ -139,7 +139,7 @@ impl Backend for Sqlite {
         let key = key.to_owned();
         self.with(move |db, now| {
             db.query_row(
-                "SELECT value FROM records WHERE collection = ?1 AND key = ?2
+                "SELECT CAST(value AS BLOB) FROM records WHERE collection = ?1 AND key = ?2
                  AND (expires_at IS NULL OR expires_at > ?3)",
                 params![collection.name(), key, now],
                 |row| row.get(0),
@@ -194,7 +194,7 @@ impl Backend for Sqlite {
         self.with(move |db, now| {
             db.query_row(
                 "DELETE FROM records WHERE collection = ?1 AND key = ?2
-                 AND (expires_at IS NULL OR expires_at > ?3) RETURNING value",
+                 AND (expires_at IS NULL OR expires_at > ?3) RETURNING CAST(value AS BLOB)",
                 params![collection.name(), key, now],
                 |row| row.get(0),
             )
@@ -360,6 +360,9 @@ mod tests {
                 .unwrap(),
             2
         );
+        // A counter reads back as a number, as Redis's does.
+        let counted: Option<u64> = db.get(Collection::Counters, "n").await.unwrap();
+        assert_eq!(counted, Some(2));
         clock.advance(Duration::from_secs(3601));
         assert_eq!(
             db.get::<u32>(Collection::Codes, "c").await.unwrap(),

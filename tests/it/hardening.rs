@@ -303,3 +303,49 @@ async fn guessing_passwords_on_the_sign_in_page_is_limited_too() {
         "{statuses:?}"
     );
 }
+
+/// A username that keeps failing is slowed whatever the key or address: password guessing
+/// spread over many callers still meets a budget, and the budget says when to retry.
+#[tokio::test]
+async fn a_username_that_keeps_failing_is_slowed_for_every_caller() {
+    let server = crate::fixture::start_configured(|config| {
+        // The per-address and per-key login budgets are not what this test is about.
+        config.rate_limits.logins_per_minute = 0;
+    })
+    .await;
+    for attempt in 0..10 {
+        let key = if attempt % 2 == 0 { KEY_A } else { KEY_B };
+        let (status, _) = server
+            .login_as(key, "demo", &format!("wrong-{attempt}"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let tries_before = server.controls.requests_to("/Login");
+    let response = server
+        .request(Method::POST, "/api/login")
+        .bearer_auth(KEY_B)
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    let (status, body) = into_json(response).await;
+    let message = assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(message.contains("wait"), "{message}");
+    assert_eq!(
+        server.controls.requests_to("/Login"),
+        tries_before,
+        "Tidsreg was not asked"
+    );
+    // Another username is not held up, and the username's own budget comes back.
+    let (status, body) = server.login_as(KEY_B, "anna", "anna-pw").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.clock.advance(Duration::from_secs(retry_after));
+    server.login(KEY_A).await;
+}
