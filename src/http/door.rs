@@ -55,7 +55,7 @@ impl Entrance {
 /// Lets the request through within the rate limits and, where a route needs one, with a
 /// known bearer token.
 pub async fn door(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let address = rate_limits::client_address(&request);
+    let address = state.trusted_proxies.client_of(&request);
     let (entrance, mut request) = match entrance(request).await {
         Ok(found) => found,
         Err(refused) => return refused.into_response(),
@@ -64,6 +64,9 @@ pub async fn door(State(state): State<AppState>, request: Request, next: Next) -
     if let Err(refused) = state.limits.check_address(address) {
         return refused.into_response();
     }
+    request
+        .extensions_mut()
+        .insert(rate_limits::ClientAddress(address));
     if let Entrance::Open { .. } = entrance {
         if login && let Err(refused) = state.login_budget.check(address, None).await {
             return refused.into_response();

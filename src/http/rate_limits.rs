@@ -13,6 +13,7 @@ use governor::clock::{Clock, MonotonicClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use ipnet::IpNet;
 
 use super::error::ApiError;
 pub use crate::settings::serve_settings::RateLimits;
@@ -113,26 +114,77 @@ fn check<K: Clone + Hash + Eq>(limiter: &Option<Keyed<K>>, key: &K) -> Result<()
     })
 }
 
-/// The client's address. Behind our own tunnel every connection comes from loopback, so a
-/// loopback peer's `X-Forwarded-For` (set by the tunnel's edge) names the real client; from
-/// any other peer that header could be forged, so the peer address is used.
+/// The client address the door settled on, as a request extension, so every handler
+/// behind the door counts the same address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The client's address, as the door settled it (see [`TrustedProxies::client_of`]); the
+/// TCP peer when the request did not pass the door.
 pub fn client_address(request: &Request) -> IpAddr {
-    let peer = request
+    if let Some(ClientAddress(address)) = request.extensions().get::<ClientAddress>() {
+        return *address;
+    }
+    peer_of(request)
+}
+
+fn peer_of(request: &Request) -> IpAddr {
+    request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
             addr.ip()
-        });
-    if !peer.is_loopback() {
-        return peer;
+        })
+}
+
+/// The proxies whose `X-Forwarded-For` is believed (`--trust-proxy`). Anyone can send that
+/// header, so only the hops a trusted proxy appended count: the client is the rightmost
+/// address that is not a trusted proxy, as nginx's `real_ip` takes it.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// These ranges.
+    pub fn new(ranges: Vec<IpNet>) -> Self {
+        Self(ranges)
     }
-    request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|first| first.trim().parse().ok())
-        .unwrap_or(peer)
+
+    /// Loopback only: our own in-process tunnel forwards from there, its edge appending
+    /// the real client to `X-Forwarded-For`.
+    pub fn loopback() -> Self {
+        let nets = ["127.0.0.0/8", "::1/128"].map(|n| n.parse().expect("static range"));
+        Self(nets.to_vec())
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&address))
+    }
+
+    /// The client behind `request`: its TCP peer, or, while that is a trusted proxy, the
+    /// hop before it in `X-Forwarded-For`, right to left.
+    pub fn client_of(&self, request: &Request) -> IpAddr {
+        let mut client = peer_of(request);
+        if self.0.is_empty() || !self.trusts(client) {
+            return client;
+        }
+        let hops: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        for hop in hops.iter().rev() {
+            if !self.trusts(client) {
+                break;
+            }
+            match hop.trim().parse() {
+                Ok(address) => client = address,
+                Err(_) => break,
+            }
+        }
+        client
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +207,47 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    fn request(peer: &str, forwarded: &[&str]) -> Request {
+        let mut request = Request::new(axum::body::Body::empty());
+        let peer: SocketAddr = format!("{peer}:4000").parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        for value in forwarded {
+            request
+                .headers_mut()
+                .append("x-forwarded-for", value.parse().unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn only_hops_a_trusted_proxy_appended_count() {
+        let none = TrustedProxies::default();
+        let loopback = TrustedProxies::loopback();
+        let platform = TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap()]);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Nobody trusted: the peer, whatever the header says.
+        assert_eq!(
+            none.client_of(&request("127.0.0.1", &["1.2.3.4"])),
+            ip("127.0.0.1")
+        );
+        // The tunnel appends the real client; a forged first entry is ignored.
+        let forged = request("127.0.0.1", &["6.6.6.6, 203.0.113.9"]);
+        assert_eq!(loopback.client_of(&forged), ip("203.0.113.9"));
+        // A peer that is no trusted proxy is the client, header or not.
+        assert_eq!(
+            loopback.client_of(&request("198.51.100.7", &["6.6.6.6"])),
+            ip("198.51.100.7")
+        );
+        // Through two trusted hops, over two header lines.
+        let chain = request("10.0.0.2", &["6.6.6.6, 203.0.113.9", "10.0.0.1"]);
+        assert_eq!(platform.client_of(&chain), ip("203.0.113.9"));
+        // A garbled hop stops the walk at the last address known.
+        assert_eq!(
+            platform.client_of(&request("10.0.0.2", &["garbage"])),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::live_text::LiveSchema;
 use super::login_budget::LoginBudget;
 use super::oauth::{self, OAuth};
 use super::public_url::PublicUrl;
-use super::rate_limits::Limits;
+use super::rate_limits::{Limits, TrustedProxies};
 use crate::ops::Ops;
 use crate::settings::config_file::OAuthClient;
 use crate::settings::credentials::Credentials;
@@ -44,6 +44,8 @@ pub struct AppConfig {
     pub credentials: Option<Credentials>,
     /// The time every expiry is measured on.
     pub clock: Clock,
+    /// The proxies whose `X-Forwarded-For` names the client (none: the TCP peer is).
+    pub trusted_proxies: TrustedProxies,
     /// Where state that outlives a request lives (sessions, OAuth, idempotency records).
     pub store: StateStore,
     /// Seals each caller's Tidsreg cookies in the store.
@@ -70,6 +72,7 @@ impl AppConfig {
             expected_hours: DEFAULT_EXPECTED_HOURS,
             credentials: None,
             clock,
+            trusted_proxies: TrustedProxies::default(),
             store: StateStore::new(store),
             sealer,
         }
@@ -100,6 +103,8 @@ pub struct Shared {
     /// The OAuth authorization server: its tokens work on `/api` and `/mcp`.
     pub oauth: OAuth,
     pub limits: Limits,
+    /// Who the client is, behind which proxies.
+    pub trusted_proxies: TrustedProxies,
     /// The budget of password tries, shared through the state store.
     pub login_budget: LoginBudget,
     /// The base URL clients outside see.
@@ -150,6 +155,7 @@ impl AppState {
             schema: LiveSchema::new(&yaml),
             oauth,
             limits: Limits::new(config.rate_limits),
+            trusted_proxies: config.trusted_proxies,
             login_budget,
             public_url: config.public_url,
         })))

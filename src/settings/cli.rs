@@ -159,6 +159,12 @@ pub struct ServeArgs {
     )]
     pub store: Option<String>,
 
+    /// Proxies whose X-Forwarded-For names the client, as CIDR ranges (comma-separated);
+    /// the client is the rightmost address that is not one of them [default: loopback when
+    /// the ngrok tunnel is on, else none: the TCP peer is the client]
+    #[arg(long, env = "TIDSREG_GPT_TRUST_PROXY", value_name = "CIDR[,CIDR]")]
+    pub trust_proxy: Option<String>,
+
     /// Seconds opening the ngrok tunnel may take before serve says it failed (and keeps
     /// serving locally) [default: 10]
     #[arg(long, env = "TIDSREG_GPT_TUNNEL_TIMEOUT", value_name = "SECONDS")]

@@ -44,6 +44,9 @@ pub struct FileConfig {
     pub cache_ttl: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_timeout: Option<u64>,
+    /// Proxies whose X-Forwarded-For names the client (CIDR ranges, comma-separated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_proxy: Option<String>,
     /// Where the state lives: a file path, or a redis:// URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,

@@ -16,6 +16,7 @@ use super::cli::{ServeArgs, TunnelKind};
 use super::config_file::{ApiKey, FileConfig, OAuthClient};
 use super::credentials::Credentials;
 use super::state_store::StoreLocation;
+use ipnet::IpNet;
 
 /// The real Tidsreg, used unless `--tidsreg-url` or `--demo` says otherwise.
 pub const DEFAULT_TIDSREG_URL: &str = "https://tidsreg.trifork.com";
@@ -140,6 +141,8 @@ pub struct ServeSettings {
     pub rate_limits: RateLimits,
     /// Where the state lives.
     pub store: StoreLocation,
+    /// Proxies whose `X-Forwarded-For` is believed (empty: the TCP peer is the client).
+    pub trusted_proxies: Vec<IpNet>,
     /// The key sealing Tidsreg cookies in the store; `None` until `serve` generates it.
     pub state_key: Option<Secret>,
     pub open_browser: bool,
@@ -285,6 +288,15 @@ impl ServeSettings {
             open_timeout: tunnel_timeout.map_or(DEFAULT_TUNNEL_TIMEOUT, Duration::from_secs),
         };
         let tunnel = tunnel_plan(args.tunnel, public_url.is_some(), authtoken, ngrok)?;
+        let trust = p.pick("trust_proxy", args.trust_proxy, file.trust_proxy, text);
+        let trusted_proxies = match (trust, &tunnel) {
+            (Some(ranges), _) => parse_ranges(&ranges)?,
+            // Our own tunnel forwards from loopback, its edge naming the client.
+            (None, TunnelPlan::Ngrok(_)) => {
+                LOOPBACK_RANGES.map(|r| r.parse().expect("static")).to_vec()
+            }
+            (None, TunnelPlan::None { .. }) => Vec::new(),
+        };
         let keys = api_keys
             .iter()
             .map(|k| k.id.as_str())
@@ -319,6 +331,7 @@ impl ServeSettings {
             rate_limits,
             store,
             state_key,
+            trusted_proxies,
             oauth_client,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
@@ -383,6 +396,27 @@ struct NgrokOptions {
     domain: Option<String>,
     server_addr: Option<String>,
     open_timeout: Duration,
+}
+
+/// The ranges trusted by default behind the in-process ngrok tunnel.
+const LOOPBACK_RANGES: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
+/// `--trust-proxy`: CIDR ranges (or single addresses), comma-separated.
+fn parse_ranges(raw: &str) -> Result<Vec<IpNet>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|range| {
+            range
+                .parse::<IpNet>()
+                .or_else(|_| range.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--trust-proxy `{range}` is not an address or CIDR range; write it like 10.0.0.0/8 or 192.0.2.7"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// ngrok when asked, or by default when a token is known and nothing else makes us public.

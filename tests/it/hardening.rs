@@ -349,3 +349,43 @@ async fn a_username_that_keeps_failing_is_slowed_for_every_caller() {
     server.clock.advance(Duration::from_secs(retry_after));
     server.login(KEY_A).await;
 }
+
+/// A forged `X-Forwarded-For` buys no new budget: with no trusted proxy the TCP peer is the
+/// client, and behind a trusted one (our tunnel, on loopback) only the hop it appended counts.
+#[tokio::test]
+async fn forged_forwarded_for_headers_buy_no_new_budget() {
+    use tidsreg_gpt::http::rate_limits::TrustedProxies;
+    for trusted in [TrustedProxies::default(), TrustedProxies::loopback()] {
+        let server = crate::fixture::start_configured(|config| {
+            config.trusted_proxies = trusted.clone();
+        })
+        .await;
+        server.start_of_a_minute();
+        let mut refused_at = None;
+        for attempt in 0..40 {
+            let response = server
+                .request(Method::POST, "/oauth/authorize")
+                // What the tunnel's edge passes on: the client's forged value, then the
+                // address it really came from.
+                .header(
+                    "x-forwarded-for",
+                    format!("198.51.100.{attempt}, 203.0.113.9"),
+                )
+                .form(&[
+                    ("request", "unknown"),
+                    ("username", "demo"),
+                    ("password", &format!("guess-{attempt}")),
+                ])
+                .send()
+                .await
+                .unwrap();
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                assert!(response.headers().contains_key("retry-after"));
+                refused_at = Some(attempt);
+                break;
+            }
+        }
+        let budget = tidsreg_gpt::settings::serve_settings::DEFAULT_LOGINS_PER_MINUTE as usize;
+        assert_eq!(refused_at, Some(budget), "{trusted:?}");
+    }
+}

@@ -18,6 +18,7 @@ use url::Url;
 use crate::fake::{self, FakeUpstream};
 use crate::http::api_keys::ApiKeys;
 use crate::http::public_url::PublicUrl;
+use crate::http::rate_limits::TrustedProxies;
 use crate::http::{self, AppConfig, AppState, LiveSchema};
 use crate::schema::{self, Severity};
 use crate::settings::cli::ServeArgs;
@@ -106,6 +107,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         store,
         sealer,
         clock,
+        trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
         api_keys,
         static_client: settings.oauth_client.clone(),
         rate_limits: settings.rate_limits,
