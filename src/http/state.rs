@@ -42,7 +42,8 @@ pub struct AppConfig {
     pub expected_hours: f64,
     /// The stored login (`tidsreg-gpt login`) that signs its key in by itself.
     pub credentials: Option<Credentials>,
-    /// The time every expiry is measured on.
+    /// The time every expiry is measured on. [`AppConfig::new`] builds its in-memory store on
+    /// this same clock: replace the two together (tests move it to expire records).
     pub clock: Clock,
     /// The proxies whose `X-Forwarded-For` names the client (none: the TCP peer is).
     pub trusted_proxies: TrustedProxies,
