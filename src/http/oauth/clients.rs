@@ -158,6 +158,11 @@ impl Clients {
             .await
     }
 
+    /// Whether a registration's metadata is acceptable, before it is counted or kept.
+    pub fn check(&self, request: &Registration) -> Result<(), OAuthError> {
+        check_registration(request)
+    }
+
     /// Registers a client (RFC 7591), public or confidential as it asks.
     pub async fn register(&self, request: Registration) -> Result<Registered, OAuthError> {
         check_registration(&request)?;
