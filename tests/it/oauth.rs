@@ -587,3 +587,26 @@ async fn assert_too_many(response: reqwest::Response, whose: &str) {
         "{description}"
     );
 }
+
+/// A registration lives an hour until its first token exchange, then the long lifetime: an
+/// hour on, the unused client is unknown and the used one still refreshes.
+#[tokio::test]
+async fn a_client_that_never_signs_in_expires_within_the_hour_a_used_one_stays() {
+    let server = oauth::start_on_one_clock().await;
+    let unused = register(&server).await;
+    let (used, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
+    server.clock.advance(Duration::from_secs(60 * 60 + 1));
+    let pkce = pkce();
+    let (status, html) = open_page(&authorize_url(&server, &unused, &pkce.challenge, "s")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("not registered"), "{html}");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", "x")];
+    let (status, body) = token_request(&server, &unused, &refresh).await;
+    assert_oauth_error(status, &body, "invalid_client");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens.refresh.as_str()),
+    ];
+    let (status, body) = token_request(&server, &used, &refresh).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
