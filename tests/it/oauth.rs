@@ -610,3 +610,46 @@ async fn a_client_that_never_signs_in_expires_within_the_hour_a_used_one_stays()
     let (status, body) = token_request(&server, &used, &refresh).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// The sign-in form is refused (403) when the browser says it was posted from another
+/// site (`Origin`, `Sec-Fetch-Site`), and accepted from this server's own page.
+#[tokio::test]
+async fn the_sign_in_form_is_refused_from_other_sites() {
+    let server = start().await;
+    let client = register(&server).await;
+    let pkce = pkce();
+    let (_, html) = open_page(&authorize_url(&server, &client, &pkce.challenge, "s1")).await;
+    let request = request_id(&html);
+    let post = |headers: &[(&'static str, String)]| {
+        let mut builder = oauth::http()
+            .post(format!("{}/oauth/authorize", server.url))
+            .form(&[
+                ("request", request.as_str()),
+                ("username", DEMO_USERNAME),
+                ("password", DEMO_PASSWORD),
+            ]);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        builder.send()
+    };
+    for refused in [
+        vec![("origin", "https://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![
+            ("origin", server.url.clone()),
+            ("sec-fetch-site", "cross-site".to_string()),
+        ],
+    ] {
+        let response = post(&refused).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{refused:?}");
+        assert!(response.text().await.unwrap().contains("another web site"));
+    }
+    let accepted = vec![
+        ("origin", server.url.clone()),
+        ("sec-fetch-site", "same-origin".to_string()),
+    ];
+    let response = post(&accepted).await.unwrap();
+    code_from(&response, &client, "s1");
+}
