@@ -10,14 +10,16 @@ use reqwest::header::{LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 use tidsreg_gpt::fake::{ANNA_PASSWORD, ANNA_USERNAME, DEMO_PASSWORD, DEMO_USERNAME};
 
+use tidsreg_gpt::settings::serve_settings::RateLimits;
+
 use crate::fixture::binary::{local_url, serve};
 use crate::fixture::oauth::{
-    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, register,
-    request_id, sign_in, submit, token_request, tokens,
+    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, public_metadata,
+    register, register_as, request_id, sign_in, submit, token_request, tokens,
 };
 use crate::fixture::{
     STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
-    start_configured,
+    start_configured, start_with_limits,
 };
 
 /// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
@@ -528,4 +530,126 @@ async fn an_oauth_caller_cannot_swap_its_person_through_login() {
             .contains("already signed in")
     );
     assert_eq!(api_status(&server, &tokens.access).await.0, StatusCode::OK);
+}
+
+/// Registrations from one address past 20 an hour, and from everyone past 1 000 an hour,
+/// get a 429 that says when to retry; the clients registered before keep working.
+#[tokio::test]
+async fn registrations_are_capped_per_address_and_in_total_and_evict_nobody() {
+    let server = start_with_limits(RateLimits {
+        per_minute: 0,
+        logins_per_minute: 0,
+    })
+    .await;
+    // Counted in hourly windows: start at the top of one, so the test never straddles two.
+    let into_hour = server.clock.unix_ms() % 3_600_000;
+    server
+        .clock
+        .advance(Duration::from_millis(3_600_000 - into_hour));
+    let first = register(&server).await;
+    let metadata = public_metadata();
+    for _ in 0..20 {
+        let response = register_as(&server, "192.0.2.1", &metadata).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let refused = register_as(&server, "192.0.2.1", &metadata).await;
+    assert_too_many(refused, "from your address").await;
+    let other = register_as(&server, "192.0.2.2", &metadata).await;
+    assert_eq!(other.status(), StatusCode::CREATED);
+    // 22 so far; fill the hour's 1 000 from addresses under their own cap.
+    for n in 22..1_000 {
+        let address = format!("10.0.{}.1", n / 20);
+        let response = register_as(&server, &address, &metadata).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registration {n}");
+    }
+    let refused = register_as(&server, "198.51.100.7", &metadata).await;
+    assert_too_many(refused, "on this server").await;
+    // Nobody was evicted: the very first client still gets its sign-in page.
+    let pkce = pkce();
+    let (status, html) = open_page(&authorize_url(&server, &first, &pkce.challenge, "s")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+}
+
+async fn assert_too_many(response: reqwest::Response, whose: &str) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.contains(whose), "{description}");
+    assert!(
+        description.contains(&format!("try again in {retry} seconds")),
+        "{description}"
+    );
+}
+
+/// A registration lives an hour until its first token exchange, then the long lifetime: an
+/// hour on, the unused client is unknown and the used one still refreshes.
+#[tokio::test]
+async fn a_client_that_never_signs_in_expires_within_the_hour_a_used_one_stays() {
+    let server = oauth::start_on_one_clock().await;
+    let unused = register(&server).await;
+    let (used, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
+    server.clock.advance(Duration::from_secs(60 * 60 + 1));
+    let pkce = pkce();
+    let (status, html) = open_page(&authorize_url(&server, &unused, &pkce.challenge, "s")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("not registered"), "{html}");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", "x")];
+    let (status, body) = token_request(&server, &unused, &refresh).await;
+    assert_oauth_error(status, &body, "invalid_client");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens.refresh.as_str()),
+    ];
+    let (status, body) = token_request(&server, &used, &refresh).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The sign-in form is refused (403) when the browser says it was posted from another
+/// site (`Origin`, `Sec-Fetch-Site`), and accepted from this server's own page.
+#[tokio::test]
+async fn the_sign_in_form_is_refused_from_other_sites() {
+    let server = start().await;
+    let client = register(&server).await;
+    let pkce = pkce();
+    let (_, html) = open_page(&authorize_url(&server, &client, &pkce.challenge, "s1")).await;
+    let request = request_id(&html);
+    let post = |headers: &[(&'static str, String)]| {
+        let mut builder = oauth::http()
+            .post(format!("{}/oauth/authorize", server.url))
+            .form(&[
+                ("request", request.as_str()),
+                ("username", DEMO_USERNAME),
+                ("password", DEMO_PASSWORD),
+            ]);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        builder.send()
+    };
+    for refused in [
+        vec![("origin", "https://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![
+            ("origin", server.url.clone()),
+            ("sec-fetch-site", "cross-site".to_string()),
+        ],
+    ] {
+        let response = post(&refused).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{refused:?}");
+        assert!(response.text().await.unwrap().contains("another web site"));
+    }
+    let accepted = vec![
+        ("origin", server.url.clone()),
+        ("sec-fetch-site", "same-origin".to_string()),
+    ];
+    let response = post(&accepted).await.unwrap();
+    code_from(&response, &client, "s1");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use url::Url;
 
@@ -114,7 +114,14 @@ pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Resp
 
 /// `POST /oauth/authorize`: the sign-in form. Signs the new grant in to Tidsreg, then
 /// sends the person back to the client with a code.
-pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
+pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(why) = same_site(&headers, &state.public_url().get()) {
+        tracing::info!(why, "sign-in form refused: posted from another site");
+        return page::problem(
+            StatusCode::FORBIDDEN,
+            "This sign-in form was sent from another web site, so it was refused. Open the sign-in link from ChatGPT or Claude again and sign in on this page.",
+        );
+    }
     let mut form: HashMap<String, String> =
         url::form_urlencoded::parse(&body).into_owned().collect();
     let request_id = form.remove("request").unwrap_or_default();
@@ -179,6 +186,24 @@ pub async fn submit(State(state): State<OAuth>, body: Bytes) -> Response {
     let mut pairs = vec![("code", code.expose().to_string())];
     pairs.extend(pending.state.map(|s| ("state", s)));
     redirect_with(&pending.redirect_uri, &pairs)
+}
+
+/// Whether the form was posted from our own page: a browser's `Origin`, when sent, must be
+/// this server's public origin, and `Sec-Fetch-Site`, when sent, must not be `cross-site`.
+/// (A client without either header, such as a test or an old browser, is let through: the
+/// pending request id it must carry is random and short-lived.)
+fn same_site(headers: &HeaderMap, public_url: &str) -> Result<(), &'static str> {
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or_default());
+    if let Some(origin) = header("origin") {
+        let ours = Url::parse(public_url).map(|u| u.origin().ascii_serialization());
+        if ours.ok().as_deref() != Some(origin.trim_end_matches('/')) {
+            return Err("Origin is not this server");
+        }
+    }
+    if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
+        return Err("Sec-Fetch-Site is cross-site");
+    }
+    Ok(())
 }
 
 /// The page of a state store that did not answer: nothing was kept, try again.

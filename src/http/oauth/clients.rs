@@ -108,9 +108,14 @@ pub struct Registered {
     pub response_types: Vec<&'static str>,
 }
 
-/// How long a registered client is kept after its registration or its last token: a
-/// connector in use never disappears; an abandoned registration goes by itself.
+/// How long a registered client is kept after its last token exchange or refresh: a
+/// connector in use never disappears. Before its first exchange, [`UNUSED_CLIENT_TTL`].
 pub const CLIENT_TTL: Duration = super::grants::GRANT_TTL;
+
+/// How long a new registration is kept until its first token exchange. Registering is open
+/// to anyone; a registration that never leads to a sign-in (abandoned, or a script's) goes
+/// after an hour, which is ample to finish a sign-in, and so never piles up in the store.
+pub const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// Every client this server knows: the static one from the settings, and the registered
 /// ones in the state store.
@@ -158,6 +163,11 @@ impl Clients {
             .await
     }
 
+    /// Whether a registration's metadata is acceptable, before it is counted or kept.
+    pub fn check(&self, request: &Registration) -> Result<(), OAuthError> {
+        check_registration(request)
+    }
+
     /// Registers a client (RFC 7591), public or confidential as it asks.
     pub async fn register(&self, request: Registration) -> Result<Registered, OAuthError> {
         check_registration(&request)?;
@@ -175,9 +185,7 @@ impl Clients {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .unwrap_or("an MCP client")
-            .chars()
-            .take(MAX_CLIENT_NAME_CHARS)
-            .collect();
+            .to_string();
         let client = Client {
             id: format!("tgpt_client_{}", tokens::random_id()),
             name: name.clone(),
@@ -195,7 +203,14 @@ impl Clients {
             grant_types: vec!["authorization_code", "refresh_token"],
             response_types: vec!["code"],
         };
-        self.touch(&client)
+        // Kept briefly: the first token exchange `touch`es it to the long lifetime.
+        self.store
+            .put(
+                Collection::Clients,
+                &client.id,
+                &client,
+                Some(UNUSED_CLIENT_TTL),
+            )
             .await
             .map_err(super::grants::unavailable)?;
         Ok(registered)
@@ -251,6 +266,9 @@ fn check_registration(request: &Registration) -> Result<(), OAuthError> {
     for uri in &request.redirect_uris {
         check_redirect_uri(uri)?;
     }
+    if let Some(name) = &request.client_name {
+        check_client_name(name)?;
+    }
     let unsupported = |values: &Option<Vec<String>>, allowed: &[&str]| {
         values
             .iter()
@@ -274,10 +292,52 @@ fn check_registration(request: &Registration) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// Codes go only to https URLs, or to http on this machine (native apps, RFC 8252 §7.3).
+/// Characters that reorder the text around them (Unicode bidi controls): a name with them
+/// can show on the sign-in page as something other than what it is.
+const BIDI_CONTROLS: &[char] = &[
+    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2067}', '\u{2068}', '\u{2069}',
+];
+
+/// The name is shown on the sign-in page: plain text of a sane length only.
+fn check_client_name(name: &str) -> Result<(), OAuthError> {
+    if name
+        .chars()
+        .any(|c| c.is_control() || BIDI_CONTROLS.contains(&c))
+    {
+        return Err(OAuthError::invalid_client_metadata(
+            "`client_name` contains control or bidirectional-override characters; send the plain name",
+        ));
+    }
+    if name.trim().chars().count() > MAX_CLIENT_NAME_CHARS {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "`client_name` is longer than {MAX_CLIENT_NAME_CHARS} characters; send a shorter name"
+        )));
+    }
+    Ok(())
+}
+
+/// Codes go only to https URLs, or to http on this machine (native apps, RFC 8252 §7.3),
+/// written plainly: no spaces around, an authority (`https://host`), no user-info.
 fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
     let bad = |why: &str| OAuthError::invalid_redirect_uri(format!("`{uri}` {why}"));
+    if uri.trim() != uri || uri.chars().any(char::is_control) {
+        return Err(bad(
+            "has spaces or control characters around or in it; send the URI alone",
+        ));
+    }
     let url = Url::parse(uri).map_err(|_| bad("is not an absolute URL"))?;
+    let has_authority = uri
+        .split_once(':')
+        .is_some_and(|(_, rest)| rest.starts_with("//"));
+    if !has_authority || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host; write it as https://host/path"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "has a user name or password before the host; remove the `user:password@` part",
+        ));
+    }
     if url.fragment().is_some() {
         return Err(bad("must not have a fragment"));
     }
@@ -374,6 +434,34 @@ mod tests {
         assert!(check_redirect_uri("http://example.com/cb").is_err());
         assert!(check_redirect_uri("javascript:alert(1)").is_err());
         assert!(check_redirect_uri("https://a.example/cb#x").is_err());
+    }
+
+    #[test]
+    fn redirects_and_names_are_plain() {
+        for bad in [
+            "https://user:pw@a.example/cb",
+            "https://user@a.example/cb",
+            " https://a.example/cb",
+            "https://a.example/cb ",
+            "https:a.example/cb",
+            "https:/a.example/cb",
+            "http://localhost.evil.example/cb",
+        ] {
+            let refused = check_redirect_uri(bad).unwrap_err();
+            assert_eq!(refused.code, "invalid_redirect_uri", "{bad}");
+        }
+        assert!(check_client_name("Claude").is_ok());
+        assert!(check_client_name(&"x".repeat(MAX_CLIENT_NAME_CHARS)).is_ok());
+        for bad in [
+            "Chat\u{202E}TPG".to_string(),
+            "a\u{2066}b".to_string(),
+            "a\u{200F}".to_string(),
+            "two\nlines".to_string(),
+            "x".repeat(MAX_CLIENT_NAME_CHARS + 1),
+        ] {
+            let refused = check_client_name(&bad).unwrap_err();
+            assert_eq!(refused.code, "invalid_client_metadata", "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -15,6 +15,7 @@ use super::OAuth;
 use super::clients::Registration;
 use super::error::OAuthError;
 use super::grants::TokenPair;
+use crate::http::rate_limits::client_address;
 
 /// `POST /oauth/token`: `authorization_code` (with `code_verifier`) or `refresh_token`.
 pub async fn token(State(state): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
@@ -112,9 +113,22 @@ pub async fn revoke(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
     }
 }
 
+/// The largest registration body read: client metadata is a few hundred bytes.
+const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
+
 /// `POST /oauth/register`: dynamic client registration, open to anyone as MCP clients
-/// expect. A registration grants nothing by itself: a person must still sign in.
-pub async fn register(State(state): State<OAuth>, body: Bytes) -> Response {
+/// expect, within the
+/// [`RegistrationBudget`](super::registration_budget::RegistrationBudget). A registration grants nothing by itself: a
+/// person must still sign in.
+pub async fn register(State(state): State<OAuth>, request: Request) -> Response {
+    // The address as the door sees it (the peer, or the tunnel's `X-Forwarded-For`).
+    let address = client_address(&request);
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REGISTRATION_BYTES).await else {
+        return OAuthError::invalid_client_metadata(format!(
+            "the body must be JSON client metadata of at most {MAX_REGISTRATION_BYTES} bytes"
+        ))
+        .into_response();
+    };
     let request: Registration = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
@@ -124,6 +138,13 @@ pub async fn register(State(state): State<OAuth>, body: Bytes) -> Response {
             .into_response();
         }
     };
+    if let Err(error) = state.inner.clients.check(&request) {
+        return error.into_response();
+    }
+    if let Err(refused) = state.inner.registrations.check(address).await {
+        tracing::info!(%address, description = %refused.description, "registration refused");
+        return refused.into_response();
+    }
     match state.inner.clients.register(request).await {
         Ok(registered) => {
             tracing::info!(client = %registered.client_name, "OAuth client registered");

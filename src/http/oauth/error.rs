@@ -13,6 +13,8 @@ pub struct OAuthError {
     pub code: &'static str,
     pub description: String,
     status: StatusCode,
+    /// Seconds to wait before trying again (`Retry-After`), on a 429.
+    retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
@@ -21,6 +23,20 @@ impl OAuthError {
             code,
             description: description.into(),
             status,
+            retry_after_secs: None,
+        }
+    }
+
+    /// Too many registrations (429 with `Retry-After`). RFC 7591 has no code for this, and
+    /// the metadata is not at fault; RFC 6749's `temporarily_unavailable` says what it is.
+    pub fn too_many_requests(retry_after_secs: u64, description: impl Into<String>) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                "temporarily_unavailable",
+                StatusCode::TOO_MANY_REQUESTS,
+                description,
+            )
         }
     }
 
@@ -83,6 +99,9 @@ impl IntoResponse for OAuthError {
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -15,6 +15,7 @@ pub mod error;
 mod grants;
 mod metadata;
 mod page;
+mod registration_budget;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -62,6 +63,7 @@ struct Inner {
     clients: clients::Clients,
     grants: grants::Grants,
     pending: authorize::PendingRequests,
+    registrations: registration_budget::RegistrationBudget,
 }
 
 impl OAuth {
@@ -81,8 +83,14 @@ impl OAuth {
                 ops,
                 public_url,
                 clients: clients::Clients::new(static_client, store.clone()),
-                grants: grants::Grants::new(store.clone(), sessions, access_token_ttl, clock),
-                pending: authorize::PendingRequests::new(store),
+                grants: grants::Grants::new(
+                    store.clone(),
+                    sessions,
+                    access_token_ttl,
+                    clock.clone(),
+                ),
+                pending: authorize::PendingRequests::new(store.clone()),
+                registrations: registration_budget::RegistrationBudget::new(store, clock),
             }),
         }
     }
