@@ -19,7 +19,7 @@ use crate::fixture::oauth::{
 };
 use crate::fixture::{
     STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
-    start_configured, start_with_limits,
+    start_configured,
 };
 
 /// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
@@ -536,9 +536,13 @@ async fn an_oauth_caller_cannot_swap_its_person_through_login() {
 /// get a 429 that says when to retry; the clients registered before keep working.
 #[tokio::test]
 async fn registrations_are_capped_per_address_and_in_total_and_evict_nobody() {
-    let server = start_with_limits(RateLimits {
-        per_minute: 0,
-        logins_per_minute: 0,
+    let server = crate::fixture::start_configured(|config| {
+        config.rate_limits = RateLimits {
+            per_minute: 0,
+            logins_per_minute: 0,
+        };
+        // Registrations "from" many addresses arrive as a tunnel passes them on.
+        config.trusted_proxies = tidsreg_gpt::http::rate_limits::TrustedProxies::loopback();
     })
     .await;
     // Counted in hourly windows: start at the top of one, so the test never straddles two.
@@ -592,7 +596,7 @@ async fn assert_too_many(response: reqwest::Response, whose: &str) {
 /// hour on, the unused client is unknown and the used one still refreshes.
 #[tokio::test]
 async fn a_client_that_never_signs_in_expires_within_the_hour_a_used_one_stays() {
-    let server = oauth::start_on_one_clock().await;
+    let server = start().await;
     let unused = register(&server).await;
     let (used, tokens) = sign_in(&server, DEMO_USERNAME, DEMO_PASSWORD).await;
     server.clock.advance(Duration::from_secs(60 * 60 + 1));
