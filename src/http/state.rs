@@ -10,7 +10,7 @@ use url::Url;
 use super::api_keys::ApiKeys;
 use super::live_text::LiveSchema;
 use super::login_budget::LoginBudget;
-use super::oauth::{self, OAuth};
+use super::oauth::{self, OAuth, RegistrationCaps};
 use super::public_url::PublicUrl;
 use super::rate_limits::{Limits, TrustedProxies};
 use crate::ops::Ops;
@@ -47,6 +47,8 @@ pub struct AppConfig {
     pub clock: Clock,
     /// The proxies whose `X-Forwarded-For` names the client (none: the TCP peer is).
     pub trusted_proxies: TrustedProxies,
+    /// How many OAuth clients may register, per address and in total, per hour.
+    pub registration_caps: RegistrationCaps,
     /// Where state that outlives a request lives (sessions, OAuth, idempotency records).
     pub store: StateStore,
     /// Seals each caller's Tidsreg cookies in the store.
@@ -74,6 +76,7 @@ impl AppConfig {
             credentials: None,
             clock,
             trusted_proxies: TrustedProxies::default(),
+            registration_caps: RegistrationCaps::default(),
             store: StateStore::new(store),
             sealer,
         }
@@ -142,6 +145,7 @@ impl AppState {
             ops.clone(),
             config.clock.clone(),
             config.store.clone(),
+            config.registration_caps,
         );
         let login_budget = LoginBudget::new(
             config.store,

@@ -16,6 +16,7 @@ mod grants;
 mod metadata;
 mod page;
 mod registration_budget;
+pub use registration_budget::RegistrationCaps;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ impl OAuth {
         ops: Ops,
         clock: Clock,
         store: StateStore,
+        registration_caps: RegistrationCaps,
     ) -> Self {
         let sessions = ops.sessions().clone();
         Self {
@@ -90,7 +92,11 @@ impl OAuth {
                     clock.clone(),
                 ),
                 pending: authorize::PendingRequests::new(store.clone()),
-                registrations: registration_budget::RegistrationBudget::new(store, clock),
+                registrations: registration_budget::RegistrationBudget::new(
+                    store,
+                    clock,
+                    registration_caps,
+                ),
             }),
         }
     }

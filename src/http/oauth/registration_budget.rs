@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::error::OAuthError;
-use crate::store::{Clock, Collection, StateStore};
+use crate::store::{Clock, StateStore};
 
 /// The window both caps are counted over (fixed windows, like the login budget).
 const WINDOW: Duration = Duration::from_secs(60 * 60);
@@ -21,40 +21,55 @@ pub const PER_ADDRESS_PER_HOUR: u64 = 20;
 /// unused registration lives an hour, so at most about this many wait at any time).
 pub const TOTAL_PER_HOUR: u64 = 1_000;
 
+/// The two caps; [`RegistrationCaps::default`] is what `serve` uses.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationCaps {
+    pub per_address_per_hour: u64,
+    pub total_per_hour: u64,
+}
+
+impl Default for RegistrationCaps {
+    fn default() -> Self {
+        Self {
+            per_address_per_hour: PER_ADDRESS_PER_HOUR,
+            total_per_hour: TOTAL_PER_HOUR,
+        }
+    }
+}
+
 /// The two counters.
 #[derive(Debug)]
 pub struct RegistrationBudget {
     store: StateStore,
     clock: Clock,
+    caps: RegistrationCaps,
 }
 
 impl RegistrationBudget {
-    /// Counters in `store`, windows on `clock`.
-    pub fn new(store: StateStore, clock: Clock) -> Self {
-        Self { store, clock }
+    /// Counters in `store`, windows on `clock`, refusing past `caps`.
+    pub fn new(store: StateStore, clock: Clock, caps: RegistrationCaps) -> Self {
+        Self { store, clock, caps }
     }
 
     /// Counts one registration from `address`; refuses it (429) when the address or
     /// everyone together is over the cap, saying when to try again.
     pub async fn check(&self, address: IpAddr) -> Result<(), OAuthError> {
         let per_address = format!("register:address:{address}");
-        self.count(&per_address, PER_ADDRESS_PER_HOUR, "from your address")
+        let caps = self.caps;
+        self.count(&per_address, caps.per_address_per_hour, "from your address")
             .await?;
-        self.count("register:total", TOTAL_PER_HOUR, "on this server")
+        self.count("register:total", caps.total_per_hour, "on this server")
             .await
     }
 
     async fn count(&self, scope: &str, cap: u64, whose: &str) -> Result<(), OAuthError> {
-        let now_ms = self.clock.unix_ms();
-        let window_ms = WINDOW.as_millis() as u64;
-        let key = format!("{scope}:{}", now_ms / window_ms);
-        let count = self
+        let (count, left) = self
             .store
-            .count(Collection::Counters, &key, WINDOW)
+            .hit_window(scope, WINDOW, self.clock.unix_ms())
             .await
             .map_err(super::grants::unavailable)?;
         if count > cap {
-            let wait = (window_ms - now_ms % window_ms).div_ceil(1000);
+            let wait = left.as_millis().div_ceil(1000) as u64;
             return Err(OAuthError::too_many_requests(
                 wait,
                 format!(
