@@ -8,7 +8,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use std::sync::LazyLock;
+
 use super::error::ApiError;
+use super::refusal_log::RefusalLog;
 use crate::store::CallerId;
 
 /// Largest request body accepted: a login or a booking is a few hundred bytes.
@@ -36,18 +39,25 @@ pub async fn frame(request: Request, next: Next) -> Response {
             Err(_) => transport_error(StatusCode::GATEWAY_TIMEOUT).into_response(),
         },
     };
+    let status = response.status().as_u16();
+    if matches!(status, 401 | 429) && !REFUSALS.count(status) {
+        return response;
+    }
     let caller = response.extensions().get::<CallerId>();
     tracing::info!(
         target: "request",
         %method,
         path = uri.path(),
-        status = response.status().as_u16(),
+        status,
         ms = started.elapsed().as_secs_f64() * 1000.0,
         caller = caller.map_or("-", CallerId::as_str),
         "request"
     );
     response
 }
+
+/// The refusals of a flood, logged as counts (see [`RefusalLog`]).
+static REFUSALS: LazyLock<RefusalLog> = LazyLock::new(RefusalLog::default);
 
 /// The refusal of a path and query longer than [`MAX_URI_BYTES`].
 fn over_long_uri(uri: &axum::http::Uri) -> Option<ApiError> {

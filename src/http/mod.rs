@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod oauth;
 pub mod public_url;
 pub mod rate_limits;
+pub mod refusal_log;
 mod state;
 
 use std::net::SocketAddr;
