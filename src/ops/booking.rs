@@ -24,7 +24,7 @@ const MAX_TEXT_CHARS: usize = 500;
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterInput {
-    /// The day to book, YYYY-MM-DD.
+    /// The day to book, YYYY-MM-DD (year 1900 to 2200).
     #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
     /// Hours to book: more than 0, at most 24, at most two decimals (7.5).
@@ -380,7 +380,9 @@ fn refused(status: u16, excerpt: &str) -> OpError {
 }
 
 fn validate(input: RegisterInput) -> Result<Booking, OpError> {
-    let date = params::date("date", params::required("date", input.date.as_deref())?)?;
+    // Untrimmed: a date with spaces around it is refused, like any other malformed date.
+    params::required("date", input.date.as_deref())?;
+    let date = params::date("date", input.date.as_deref().unwrap_or_default())?;
     let hours = params::hours("hours", input.hours.as_deref())?;
     let activity_id = params::id("activityId", input.activity_id.as_deref())?;
     let kind_id = params::id("kindId", input.kind_id.as_deref())?;
@@ -397,7 +399,18 @@ fn validate(input: RegisterInput) -> Result<Booking, OpError> {
 }
 
 fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
-    let text = value.as_deref().unwrap_or_default().trim().to_string();
+    let raw = value.as_deref().unwrap_or_default();
+    // Control characters (NUL, ESC, CR, LF, TAB, ...) have no place in a one-line invoice
+    // text or name, and could forge lines in logs or upstream pages; TAB is refused too.
+    if raw.chars().any(char::is_control) {
+        return Err(OpError::bad_input(
+            field,
+            format!(
+                "`{field}` holds a control character (such as a line break, tab or NUL); write it on one line without them"
+            ),
+        ));
+    }
+    let text = raw.trim().to_string();
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(OpError::bad_input(
             field,

@@ -106,25 +106,26 @@ impl From<UpstreamError> for OpError {
             UpstreamError::LoginRejected => Self::LoginRejected,
             UpstreamError::SessionExpired => Self::SessionExpired,
             UpstreamError::Timeout => Self::UpstreamTimeout,
-            UpstreamError::Status { status, excerpt } => Self::Upstream(format!(
-                "Tidsreg failed with HTTP {status}{}; try again in a moment, and tell the user if it persists",
-                readable_excerpt(&excerpt)
-            )),
-            UpstreamError::Unreachable(detail) => Self::Upstream(format!(
-                "cannot reach Tidsreg ({detail}); try again in a moment, and tell the user if it persists"
-            )),
+            // What Tidsreg said, and where it is, is for the log: its body may quote internal
+            // hosts or traces, and the transport error names the upstream URL and address.
+            UpstreamError::Status { status, excerpt } => {
+                tracing::warn!(status, excerpt = %excerpt, "Tidsreg answered an error");
+                Self::Upstream(format!(
+                    "Tidsreg answered HTTP {status}; try again in a moment, and tell the user if it persists"
+                ))
+            }
+            UpstreamError::Unreachable(detail) => {
+                tracing::warn!(detail = %detail, "cannot reach Tidsreg");
+                Self::Upstream(
+                    "cannot reach Tidsreg; try again in a moment, and tell the user if it persists"
+                        .into(),
+                )
+            }
             UpstreamError::BadAnswer(detail) => Self::Upstream(format!(
                 "Tidsreg answered something unexpected ({detail}); try again in a moment"
             )),
         }
     }
-}
-
-/// An upstream body is worth quoting only when it is short text, never an HTML page.
-fn readable_excerpt(excerpt: &str) -> String {
-    readable(excerpt)
-        .map(|e| format!(" ({e})"))
-        .unwrap_or_default()
 }
 
 /// The upstream's words, when they are short text worth quoting, never an HTML page.

@@ -26,7 +26,7 @@ const WEEKDAYS: [Weekday; 7] = [
 /// Input of reading the hours of a week.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct HoursInput {
-    /// Any day of the week to read, as YYYY-MM-DD; defaults to today (this week). Turn "last week" into a date in that week first.
+    /// Any day of the week to read, as YYYY-MM-DD (year 1900 to 2200); defaults to today (this week). Turn "last week" into a date in that week first.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub date: Text,
 }

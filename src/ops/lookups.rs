@@ -13,7 +13,7 @@ use crate::tidsreg::{LookupList, LookupRequest, UpstreamError};
 /// Input of the customers lookup.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct CustomersInput {
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
     #[serde(default)]
     #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
@@ -26,7 +26,7 @@ pub struct ProjectsInput {
     /// Id of the customer, from the customers lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub customer_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
     #[serde(default)]
     #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
@@ -39,7 +39,7 @@ pub struct PhasesInput {
     /// Id of the project, from the projects lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub project_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
     #[serde(default)]
     #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,
@@ -52,7 +52,7 @@ pub struct ActivitiesInput {
     /// Id of the phase, from the phases lookup.
     #[schemars(with = "u64", range(min = 1))]
     pub phase_id: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
     #[serde(default)]
     #[schemars(with = "String", extend("format" = "date"))]
     pub date: Text,

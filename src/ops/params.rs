@@ -67,17 +67,33 @@ pub fn date_or_today(field: &'static str, raw: Option<&str>) -> Result<NaiveDate
     }
 }
 
-/// A date in `YYYY-MM-DD` form that exists in the calendar.
+/// A date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day, no sign,
+/// no spaces) that exists in the calendar, in [`YEARS`]. chrono alone would accept
+/// `2024-1-8` and `+2024-01-08`, so the shape is checked first.
 pub fn date(field: &'static str, raw: &str) -> Result<NaiveDate, OpError> {
-    let parsed = NaiveDate::parse_from_str(raw.trim(), DATE_FORMAT).ok();
+    let parsed = is_date_shape(raw)
+        .then(|| NaiveDate::parse_from_str(raw, DATE_FORMAT).ok())
+        .flatten();
     parsed.filter(|d| YEARS.contains(&chrono::Datelike::year(d))).ok_or_else(|| {
         OpError::bad_input(
             field,
             format!(
-                "`{field}` must be a real date written YYYY-MM-DD, like 2026-03-31 (got `{raw}`)"
+                "`{field}` must be a real date written YYYY-MM-DD with a year from {} to {}, like 2026-03-31 (got `{raw}`)",
+                YEARS.start(),
+                YEARS.end()
             ),
         )
     })
+}
+
+/// `DDDD-DD-DD` in ASCII digits, nothing before or after.
+fn is_date_shape(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
 }
 
 /// Most hours one day can hold.
@@ -89,16 +105,26 @@ pub fn hours(field: &'static str, raw: Option<&str>) -> Result<f64, OpError> {
     let raw = required(field, raw)?;
     let bad =
         |why: &str| OpError::bad_input(field, format!("`{field}` {why}, like 7.5 (got `{raw}`)"));
-    let value: f64 = raw
-        .replace(',', ".")
+    // Plain decimals only: digits, then optionally `.` or `,` and digits. Rust's float
+    // parser would also take `1e1`, `+7`, `inf` and `nan`.
+    let (whole, decimals) = raw.split_once(['.', ',']).unwrap_or((raw, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let has_separator = whole.len() < raw.len();
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(decimals)
+        || (has_separator && decimals.is_empty())
+    {
+        return Err(bad("must be a plain number with `.` or `,` for decimals"));
+    }
+    if decimals.len() > 2 {
+        return Err(bad("must have at most two decimals"));
+    }
+    let value: f64 = format!("{whole}.{decimals}0")
         .parse()
         .map_err(|_| bad("must be a number"))?;
-    if !value.is_finite() || value <= 0.0 || value > MAX_HOURS {
+    if value <= 0.0 || value > MAX_HOURS {
         return Err(bad("must be more than 0 and at most 24"));
-    }
-    let decimals = raw.split(['.', ',']).nth(1).map_or(0, str::len);
-    if decimals > 2 {
-        return Err(bad("must have at most two decimals"));
     }
     Ok(value)
 }
@@ -154,7 +180,11 @@ mod tests {
         assert_eq!(hours("hours", Some("7.5")).unwrap(), 7.5);
         assert_eq!(hours("hours", Some("7,25")).unwrap(), 7.25);
         assert_eq!(hours("hours", Some("24")).unwrap(), 24.0);
-        for bad in ["-1", "0", "25", "1.234", "abc", "NaN", "inf", ""] {
+        assert_eq!(hours("hours", Some("7")).unwrap(), 7.0);
+        for bad in [
+            "-1", "0", "25", "1.234", "abc", "NaN", "nan", "inf", "", "1e1", "+7", "7 .5", "7.",
+            ".5", "7.5.0", "0x7", "7_0",
+        ] {
             let err = hours("hours", Some(bad)).unwrap_err();
             assert_eq!(err.field(), Some("hours"), "{bad}");
         }
@@ -176,7 +206,18 @@ mod tests {
             date("date", "2026-02-28").unwrap(),
             NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
         );
-        for bad in ["2026-02-30", "2025-13-40", "28-02-2026", "today"] {
+        for bad in [
+            "2026-02-30",
+            "2025-13-40",
+            "28-02-2026",
+            "today",
+            " 2024-01-08",
+            "2024-01-08 ",
+            "+2024-01-08",
+            "2024-1-8",
+            "02024-01-08",
+            "2024-01-08T00:00",
+        ] {
             assert!(date("date", bad).is_err(), "{bad}");
         }
         assert_eq!(date_or_today("date", None).unwrap(), today());

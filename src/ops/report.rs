@@ -23,10 +23,10 @@ pub const MAX_REPORT_DAYS: i64 = 92;
 /// Input of the report over a period.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ReportInput {
-    /// First day, YYYY-MM-DD; defaults to the first day of the month of `to`.
+    /// First day, YYYY-MM-DD (year 1900 to 2200); defaults to the first day of the month of `to`.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub from: Text,
-    /// Last day, YYYY-MM-DD; defaults to today. At most 92 days after `from`.
+    /// Last day, YYYY-MM-DD (year 1900 to 2200); defaults to today. At most 92 days after `from`.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub to: Text,
 }

@@ -29,7 +29,7 @@ pub struct SearchInput {
     /// The user's words for the place to book, like "acme portal development" or "udvikling". Every word must match somewhere on the path.
     #[schemars(with = "String")]
     pub q: Text,
-    /// Day the lookup is for, as YYYY-MM-DD; defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
+    /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub date: Text,
     /// Most results to answer, 1 to 50; defaults to 10.

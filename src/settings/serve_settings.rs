@@ -29,6 +29,9 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const API_KEY_ENV: &str = "TIDSREG_GPT_API_KEY";
 /// Name the `TIDSREG_GPT_API_KEY` key goes by in logs.
 const ENV_KEY_ID: &str = "env";
+/// Fewest characters an API key may have. A key is the whole credential of a caller on a
+/// public URL, so it must not be guessable; generated keys are far longer.
+pub const MIN_API_KEY_CHARS: usize = 32;
 /// Environment variables holding the static OAuth client instead of the stored one (cloud
 /// deployments, where the config file is not kept; both must be set).
 pub const OAUTH_CLIENT_ID_ENV: &str = "TIDSREG_GPT_OAUTH_CLIENT_ID";
@@ -199,6 +202,7 @@ impl ServeSettings {
     ) -> Result<Self> {
         let file = FileConfig::load(&config_path)?;
         let api_keys = env_api_key().map_or_else(|| file.api_keys.clone(), |key| vec![key]);
+        check_api_keys(&api_keys, &config_path)?;
         let mut stored = Vec::new();
         let credentials = stored_credentials(&file, &mut stored);
         let oauth_client = env_oauth_client().or_else(|| file.oauth_client.clone());
@@ -344,6 +348,26 @@ impl ServeSettings {
     pub fn schema_path(&self) -> PathBuf {
         self.config_path.with_file_name("openapi.yaml")
     }
+}
+
+/// Refuses a key shorter than [`MIN_API_KEY_CHARS`], saying where it is and how to make a
+/// good one. The key itself is never printed.
+fn check_api_keys(keys: &[ApiKey], config_path: &std::path::Path) -> Result<()> {
+    for key in keys {
+        let length = key.key.expose().chars().count();
+        if length >= MIN_API_KEY_CHARS {
+            continue;
+        }
+        let place = if key.id == ENV_KEY_ID {
+            format!("{API_KEY_ENV} is")
+        } else {
+            format!("the API key `{}` in {} is", key.id, config_path.display())
+        };
+        bail!(
+            "{place} too short ({length} characters; at least {MIN_API_KEY_CHARS} are needed, so it cannot be guessed): make a key with `tidsreg-gpt key add NAME`, or use {MIN_API_KEY_CHARS} or more random characters (for example from `openssl rand -hex 32`)"
+        );
+    }
+    Ok(())
 }
 
 /// The stored login, if any. A keyring that cannot be read is a warning, not a failure:

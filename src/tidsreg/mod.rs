@@ -49,7 +49,9 @@ pub enum UpstreamError {
     Status { status: u16, excerpt: String },
     #[error("Tidsreg did not answer in time")]
     Timeout,
-    #[error("cannot reach Tidsreg: {0}")]
+    /// The detail (reqwest's error chain, with the upstream URL and address) is for the log
+    /// only: the message callers see says no more than "cannot reach Tidsreg".
+    #[error("cannot reach Tidsreg")]
     Unreachable(String),
     #[error("Tidsreg answered something that is not the expected data: {0}")]
     BadAnswer(String),

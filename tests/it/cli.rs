@@ -99,7 +99,12 @@ fn serve_demo_prints_the_screen_and_answers() {
         .find_map(|l| l.strip_prefix("key = "))
         .unwrap()
         .trim_matches('"');
-    assert!(screen.contains(key), "the screen shows the stored key");
+    // Read through a pipe, not a terminal: the key is named, not shown.
+    assert!(
+        !screen.contains(key),
+        "the screen hides the stored key: {screen}"
+    );
+    assert!(screen.contains("tidsreg-gpt key show"), "{screen}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -157,10 +162,18 @@ fn serve_honours_public_url_and_env_api_key() {
         "{}",
         served.screen
     );
+    // Not a terminal: the screen names where the key is, not the key.
     assert!(
-        served
+        !served
             .screen
-            .contains("tgpt_from-the-environment-0123456789")
+            .contains("tgpt_from-the-environment-0123456789"),
+        "{}",
+        served.screen
+    );
+    assert!(
+        served.screen.contains("the value of TIDSREG_GPT_API_KEY"),
+        "{}",
+        served.screen
     );
     let base = local_url(&served.screen);
     let schema = reqwest::blocking::get(format!("{base}/openapi.yaml"))

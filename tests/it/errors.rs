@@ -93,7 +93,9 @@ async fn upstream_failure_is_502_with_its_status() {
     server.controls.set_fail_status(Some(500));
     let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
     let message = assert_error(status, &body, StatusCode::BAD_GATEWAY, "upstream_error");
-    assert!(message.contains("500"), "{message}");
+    assert!(message.contains("Tidsreg answered HTTP 500"), "{message}");
+    let whole = body.to_string();
+    assert!(!whole.contains("http://"), "{whole}");
 }
 
 #[tokio::test]
@@ -104,6 +106,18 @@ async fn upstream_down_is_502() {
     let (status, body) = server.get(Some(KEY_A), "/api/customers").await;
     let message = assert_error(status, &body, StatusCode::BAD_GATEWAY, "upstream_error");
     assert!(message.contains("cannot reach Tidsreg"), "{message}");
+    // Plain words: where the upstream is, and reqwest's error chain, stay in the log.
+    let port = server.upstream.port().unwrap().to_string();
+    let whole = body.to_string();
+    for internal in [
+        "127.0.0.1",
+        "localhost",
+        "http://",
+        port.as_str(),
+        "error sending request",
+    ] {
+        assert!(!whole.contains(internal), "{internal} in {whole}");
+    }
 }
 
 #[tokio::test]

@@ -324,3 +324,40 @@ async fn a_booking_in_doubt_is_not_booked_twice() {
         "{body}"
     );
 }
+
+/// Strict inputs: control characters in `note` or `contactName`, hours that are not plain
+/// decimals, and dates not exactly `YYYY-MM-DD` are 400s naming the field; nothing is booked.
+#[tokio::test]
+async fn malformed_bookings_are_refused_with_the_field_named() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    let mut cases = Vec::new();
+    for field in ["note", "contactName"] {
+        for bad in ["a\0b", "a\u{1b}[31mb", "a\rb", "a\nb", "a\tb", "end\n"] {
+            let mut body = booking("2026-03-09", 1.0);
+            body[field] = json!(bad);
+            cases.push((field, body));
+        }
+    }
+    for bad in ["1e1", "+7", "7 .5", "inf", "nan", "7.125"] {
+        let mut body = booking("2026-03-09", 1.0);
+        body["hours"] = json!(bad);
+        cases.push(("hours", body));
+    }
+    for bad in [" 2026-03-09", "2026-03-09 ", "+2026-03-09", "2026-3-9"] {
+        cases.push(("date", booking(bad, 1.0)));
+    }
+    for (field, body) in cases {
+        let (status, answer) = server
+            .post_json(Some(KEY_A), "/api/hours", body.clone())
+            .await;
+        assert_error(status, &answer, StatusCode::BAD_REQUEST, "bad_request");
+        assert_eq!(answer["field"], field, "{body} -> {answer}");
+    }
+    assert!(server.controls.bookings(DEMO_USERNAME).is_empty());
+    // Plain decimals, comma or point, are still fine.
+    let mut body = booking("2026-03-09", 1.0);
+    body["hours"] = json!("7,5");
+    let (status, answer) = server.post_json(Some(KEY_A), "/api/hours", body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}

@@ -476,7 +476,7 @@ async fn an_ended_tidsreg_session_ends_the_grant() {
 }
 
 #[test]
-fn serve_prints_the_mcp_url_and_the_static_client_it_stored() {
+fn serve_prints_the_mcp_url_and_the_static_client_it_stored_but_not_its_secret() {
     let home = tempfile::tempdir().unwrap();
     let served = serve(home.path(), &["--demo", "--port", "0"], &[]);
     let screen = &served.screen;
@@ -495,10 +495,12 @@ fn serve_prints_the_mcp_url_and_the_static_client_it_stored() {
     let stored: toml::Value = toml::from_str(&config).unwrap();
     let client = &stored["oauth_client"];
     assert!(screen.contains(client["id"].as_str().unwrap()), "{screen}");
+    // Read through a pipe, not a terminal: the secret stays in the config file.
     assert!(
-        screen.contains(client["secret"].as_str().unwrap()),
+        !screen.contains(client["secret"].as_str().unwrap()),
         "{screen}"
     );
+    assert!(screen.contains("under [oauth_client] in"), "{screen}");
     // The real binary's /mcp challenge names its own metadata.
     let response = reqwest::blocking::Client::new()
         .post(format!("{base}/mcp"))

@@ -178,3 +178,46 @@ fn completions_are_generated() {
         .success()
         .stdout(predicate::str::contains("tidsreg-gpt"));
 }
+
+/// A short API key, from the environment or the config file, stops `serve` and `config`
+/// with words that say how to make a good one, and never echo the key.
+#[test]
+fn api_keys_shorter_than_32_characters_are_refused() {
+    let short = "tgpt_too-short-0123456789abcdef"; // 31 characters
+    let long = "tgpt_long-enough-0123456789abcde"; // 32 characters
+    assert_eq!(short.len(), 31);
+    assert_eq!(long.len(), 32);
+    let home = tempfile::tempdir().unwrap();
+    let refused = |command: &[&str], env: Option<&str>| {
+        let mut cmd = bin(home.path());
+        // A `serve` that wrongly starts is stopped rather than hanging the test.
+        cmd.args(command)
+            .timeout(std::time::Duration::from_secs(20));
+        if let Some(key) = env {
+            cmd.env("TIDSREG_GPT_API_KEY", key);
+        }
+        cmd.assert()
+            .failure()
+            .stderr(predicate::str::contains("too short"))
+            .stderr(predicate::str::contains("at least 32"))
+            .stderr(predicate::str::contains("tidsreg-gpt key add NAME"))
+            .stderr(predicate::str::contains(short).not());
+    };
+    let serve = ["serve", "--demo", "--port", "0", "--tunnel", "none"];
+    refused(&serve, Some(short));
+    refused(&["config"], Some(short));
+    bin(home.path())
+        .arg("config")
+        .env("TIDSREG_GPT_API_KEY", long)
+        .assert()
+        .success();
+
+    let dir = home.path().join("tidsreg-gpt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |key: &str| format!("[[api_keys]]\nid = \"laptop\"\nkey = \"{key}\"\n");
+    std::fs::write(dir.join("config.toml"), file(short)).unwrap();
+    refused(&serve, None);
+    refused(&["config"], None);
+    std::fs::write(dir.join("config.toml"), file(long)).unwrap();
+    bin(home.path()).arg("config").assert().success();
+}

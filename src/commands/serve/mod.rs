@@ -151,6 +151,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
             fake::DEMO_PASSWORD,
         )
     });
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let screen = Screen {
         local_url: &local_url,
         public_url: &public_url,
@@ -158,7 +159,10 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         schema_file: &schema_path.display().to_string(),
         clipboard,
         keys: &keys,
+        key_from_env: !settings.keys_from_file,
         oauth_client: settings.oauth_client.as_ref(),
+        oauth_client_from_env: serve_settings::oauth_client_from_env(),
+        show_secrets: on_terminal,
         config_file: &settings.config_path.display().to_string(),
         state_store: &settings.store.describe(),
         demo: demo_line,
@@ -166,7 +170,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         tunnel_note: tunnel_note.as_deref(),
     };
     println!("{}", screen.render());
-    if settings.open_browser && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    if settings.open_browser && on_terminal {
         println!("  {}\n", desktop::open_gpt_editor());
     }
     println!("{READY_LINE}");

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::http::api_keys::ApiKeys;
 use crate::http::oauth::{AUTHORIZE_PATH, SCOPE, TOKEN_PATH};
 use crate::settings::config_file::OAuthClient;
+use crate::settings::serve_settings::{API_KEY_ENV, OAUTH_CLIENT_SECRET_ENV};
 
 /// What the screen shows.
 pub struct Screen<'a> {
@@ -18,6 +19,14 @@ pub struct Screen<'a> {
     /// What happened with the clipboard, in a few words.
     pub clipboard: Option<String>,
     pub keys: &'a ApiKeys,
+    /// True when `TIDSREG_GPT_API_KEY` provides the key (it is not in the config file).
+    pub key_from_env: bool,
+    /// True when the environment provides the static OAuth client.
+    pub oauth_client_from_env: bool,
+    /// Print the API key and the OAuth client secret themselves: only when stdout is a
+    /// terminal. Piped or redirected output (a service's journal, a CI log, a file) gets
+    /// the key id and where to read each secret instead, so they do not end up in logs.
+    pub show_secrets: bool,
     /// The static OAuth client, for a GPT Action that signs people in with OAuth.
     pub oauth_client: Option<&'a OAuthClient>,
     pub config_file: &'a str,
@@ -56,10 +65,17 @@ impl Screen<'_> {
         line("State", self.state_store);
         let keys = self.keys.keys();
         if let Some(key) = keys.first() {
-            line(
-                "API key",
-                &format!("{}   (key id: {})", key.key.expose(), key.id),
-            );
+            let shown = if self.show_secrets {
+                format!("{}   (key id: {})", key.key.expose(), key.id)
+            } else if self.key_from_env {
+                format!("the value of {API_KEY_ENV}   (key id: {})", key.id)
+            } else {
+                format!(
+                    "key id {0}; not shown because the output is not a terminal: print it with `tidsreg-gpt key show --id {0}`",
+                    key.id
+                )
+            };
+            line("API key", &shown);
             line(
                 "",
                 "GPT editor: Actions → Authentication → API Key → Auth Type: Bearer",
@@ -112,13 +128,83 @@ impl Screen<'_> {
                 "GPT editor: Actions → Authentication → OAuth, with:",
             );
             line("", &format!("Client ID          {}", client.id));
-            line(
-                "",
-                &format!("Client Secret      {}", client.secret.expose()),
-            );
+            let secret = if self.show_secrets {
+                client.secret.expose().to_string()
+            } else if self.oauth_client_from_env {
+                format!("the value of {OAUTH_CLIENT_SECRET_ENV}")
+            } else {
+                format!(
+                    "not shown because the output is not a terminal: it is `secret` under [oauth_client] in {}",
+                    self.config_file
+                )
+            };
+            line("", &format!("Client Secret      {secret}"));
             line("", &format!("Authorization URL  {base}{AUTHORIZE_PATH}"));
             line("", &format!("Token URL          {base}{TOKEN_PATH}"));
             line("", &format!("Scope              {SCOPE}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+    use crate::settings::config_file::ApiKey;
+
+    const KEY: &str = "tgpt_screen-test-key-0123456789abcdef";
+    const CLIENT_SECRET: &str = "client-secret-0123456789abcdef";
+
+    fn render(show_secrets: bool) -> String {
+        let keys = ApiKeys::new(vec![ApiKey {
+            id: "default".into(),
+            key: Secret::new(KEY),
+        }]);
+        let client = OAuthClient {
+            id: "client-id".into(),
+            secret: Secret::new(CLIENT_SECRET),
+            redirect_uris: Vec::new(),
+        };
+        Screen {
+            local_url: "http://127.0.0.1:8000",
+            public_url: "https://x.example",
+            reachable: true,
+            schema_file: "/c/openapi.yaml",
+            clipboard: None,
+            keys: &keys,
+            key_from_env: false,
+            oauth_client: Some(&client),
+            oauth_client_from_env: false,
+            show_secrets,
+            config_file: "/c/config.toml",
+            state_store: "embedded /d/state.db",
+            demo: None,
+            upstream_url: "https://tidsreg.example",
+            tunnel_note: None,
+        }
+        .render()
+    }
+
+    #[test]
+    fn secrets_are_shown_on_a_terminal_only() {
+        let shown = render(true);
+        assert!(
+            shown.contains(KEY) && shown.contains(CLIENT_SECRET),
+            "{shown}"
+        );
+        let hidden = render(false);
+        assert!(
+            !hidden.contains(KEY) && !hidden.contains(CLIENT_SECRET),
+            "{hidden}"
+        );
+        assert!(
+            hidden.contains("tidsreg-gpt key show --id default"),
+            "{hidden}"
+        );
+        assert!(
+            hidden.contains("[oauth_client] in /c/config.toml"),
+            "{hidden}"
+        );
+        assert!(hidden.contains("client-id"), "{hidden}");
     }
 }
