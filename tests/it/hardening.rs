@@ -183,6 +183,8 @@ fn logs_hold_one_line_per_request_and_no_secret() {
             "0",
         ])
         .env("XDG_CONFIG_HOME", home.path())
+        // The state store goes under HOME too: never the developer's own.
+        .env("HOME", home.path())
         .env("TIDSREG_GPT_API_KEY", key)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
