@@ -58,16 +58,23 @@ pub fn router(controls: FakeControls) -> Router {
         .with_state(controls)
 }
 
-/// Counts the request, then applies the injected latency and failure status.
+/// Counts the request, then applies the injected latency and failure status; a latency
+/// "after" delays the answer of a write already done (a Tidsreg that stores a booking, then
+/// stalls past the client's time-out).
 async fn track(State(controls): State<FakeControls>, request: Request, next: Next) -> Response {
     let _in_flight = controls.begin_request(request.uri().path());
+    let write = request.method() != axum::http::Method::GET;
     if let Some(delay) = controls.latency() {
         tokio::time::sleep(delay).await;
     }
-    match controls.fail_status() {
+    let response = match controls.fail_status() {
         Some(status) if !LOGIN_PATHS.contains(&request.uri().path()) => injected_failure(status),
         _ => next.run(request).await,
+    };
+    if let Some(delay) = controls.latency_after().filter(|_| write) {
+        tokio::time::sleep(delay).await;
     }
+    response
 }
 
 /// The short text answer of an injected failure.

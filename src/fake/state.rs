@@ -85,6 +85,7 @@ struct Shared {
     bookings: Vec<Mutex<Vec<Booking>>>,
     key_style: AtomicU8,
     latency_nanos: AtomicU64,
+    latency_after_nanos: AtomicU64,
     /// 0 means "no injected failure".
     fail_status: AtomicU16,
     html_instead_of_json: AtomicBool,
@@ -98,6 +99,7 @@ impl Default for Shared {
             bookings: USERS.iter().map(|_| Mutex::default()).collect(),
             key_style: AtomicU8::new(KeyStyle::Pascal as u8),
             latency_nanos: AtomicU64::new(0),
+            latency_after_nanos: AtomicU64::new(0),
             fail_status: AtomicU16::new(0),
             html_instead_of_json: AtomicBool::new(false),
             counters: Counters::default(),
@@ -161,6 +163,15 @@ impl FakeControls {
     pub fn set_latency(&self, d: Duration) {
         let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.shared.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Delays the answer of every write (a booking, a login) by `d` after it is done (zero:
+    /// off): the write takes effect, and the answer comes late, past a client's time-out.
+    pub fn set_latency_after(&self, d: Duration) {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.shared
+            .latency_after_nanos
+            .store(nanos, Ordering::Relaxed);
     }
 
     /// With `Some(status)`, every request except the two logins answers that status with a
@@ -239,6 +250,14 @@ impl FakeControls {
         counters.peak_in_flight.fetch_max(now, Ordering::Relaxed);
         InFlight {
             shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The injected delay after the work, if any.
+    pub(super) fn latency_after(&self) -> Option<Duration> {
+        match self.shared.latency_after_nanos.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
         }
     }
 

@@ -61,7 +61,7 @@ impl ApiError {
                 | OpError::LoginRejected
                 | OpError::StoredLoginRejected => StatusCode::UNAUTHORIZED,
                 OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
-                OpError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+                OpError::UpstreamTimeout | OpError::BookingInDoubt => StatusCode::GATEWAY_TIMEOUT,
                 OpError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             Self::MissingKey | Self::WrongKey => StatusCode::UNAUTHORIZED,

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -73,12 +75,32 @@ const IN_FLIGHT_WAIT: Duration = Duration::from_secs(20);
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(100);
 
 /// A booking as the state store remembers it: what was asked, and the answer once booked
-/// (`None` while it is in flight).
+/// (`None` while it is in flight, or in doubt).
 #[derive(Debug, Serialize, Deserialize)]
 struct Remembered {
     booking: Booking,
     answer: Option<Booked>,
+    /// Tidsreg did not answer in time: the booking may or may not be there.
+    #[serde(default)]
+    in_doubt: bool,
+    /// The day's total before the booking was sent, to tell later whether it arrived.
+    #[serde(default)]
+    day_before: Option<f64>,
 }
+
+impl Remembered {
+    fn claim(booking: &Booking) -> Self {
+        Self {
+            booking: booking.clone(),
+            answer: None,
+            in_doubt: false,
+            day_before: None,
+        }
+    }
+}
+
+/// Hours closer than this are the same (the upstream keeps two decimals).
+const SAME_HOURS: f64 = 0.005;
 
 impl Ops {
     /// Books hours once per idempotency key (kept [`KEYED_WINDOW`]) or per identical content
@@ -108,10 +130,7 @@ impl Ops {
         };
         let started = tokio::time::Instant::now();
         loop {
-            let claim = Remembered {
-                booking: booking.clone(),
-                answer: None,
-            };
+            let claim = Remembered::claim(&booking);
             if self
                 .store
                 .put_new(Collection::Idempotency, &key, &claim, Some(window))
@@ -136,6 +155,14 @@ impl Ops {
                     answer.replayed = true;
                     return Ok(answer);
                 }
+                Some(found) if found.in_doubt => {
+                    // Whoever takes the record settles the doubt; the others wait for it.
+                    let taken: Option<Remembered> =
+                        self.store.take(Collection::Idempotency, &key).await?;
+                    if let Some(taken) = taken.filter(|t| t.in_doubt) {
+                        return self.settle_doubt(caller, &key, taken, window).await;
+                    }
+                }
                 Some(_) if started.elapsed() > IN_FLIGHT_WAIT => {
                     return Err(OpError::Refused(
                         "the same booking is still being sent to Tidsreg by an earlier call; wait a moment, then read the week to see it before booking again".into(),
@@ -146,8 +173,10 @@ impl Ops {
         }
     }
 
-    /// Books what this call claimed, then keeps the answer for retries; a failed booking
-    /// gives the claim back, so a retry may book.
+    /// Books what this call claimed, then keeps the answer for retries. A booking Tidsreg
+    /// refused gives the claim back, so a retry may book; one Tidsreg did not answer in time
+    /// is kept "in doubt", with the day's total from before, so a retry can tell whether it
+    /// arrived instead of booking it twice.
     async fn book_claimed(
         &self,
         caller: &CallerId,
@@ -155,8 +184,35 @@ impl Ops {
         booking: Booking,
         window: Duration,
     ) -> Result<Booked, OpError> {
+        // The day as Tidsreg holds it now, not as cached: another booking (in Tidsreg's own
+        // pages, say) may have changed it.
+        self.forget_week(caller, booking.date).await;
+        let day_before = match self.day_total(caller, booking.date).await {
+            Ok(total) => Some(total),
+            // Tidsreg is slow or failing: book anyway; a doubt then cannot be settled alone.
+            Err(OpError::UpstreamTimeout | OpError::Upstream(_)) => None,
+            // Not signed in, or no store: nothing is sent, and the claim is given back.
+            Err(error) => {
+                if let Err(store) = self.store.delete(Collection::Idempotency, key).await {
+                    tracing::warn!(%store, "cannot give back the claim of a refused booking");
+                }
+                return Err(error);
+            }
+        };
         let answer = match self.book(caller, &booking).await {
             Ok(answer) => answer,
+            Err(OpError::UpstreamTimeout) => {
+                let record = Remembered {
+                    in_doubt: true,
+                    day_before,
+                    ..Remembered::claim(&booking)
+                };
+                self.store
+                    .put(Collection::Idempotency, key, &record, Some(window))
+                    .await?;
+                tracing::warn!(%caller, date = %booking.date, "booking in doubt: Tidsreg did not answer in time");
+                return Err(OpError::BookingInDoubt);
+            }
             Err(error) => {
                 if let Err(store) = self.store.delete(Collection::Idempotency, key).await {
                     tracing::warn!(%store, "cannot give back the claim of a failed booking");
@@ -164,11 +220,100 @@ impl Ops {
                 return Err(error);
             }
         };
-        let record = Remembered {
-            booking,
-            answer: Some(answer.clone()),
+        self.remember(key, booking, &answer, window).await;
+        Ok(answer)
+    }
+
+    /// A retry of a booking in doubt: the day as Tidsreg holds it now says whether the first
+    /// attempt arrived. If it did, it is answered as a replay; if not, it is booked now.
+    async fn settle_doubt(
+        &self,
+        caller: &CallerId,
+        key: &str,
+        record: Remembered,
+        window: Duration,
+    ) -> Result<Booked, OpError> {
+        let booking = record.booking.clone();
+        self.forget_week(caller, booking.date).await;
+        let week = match self.week_hours(caller, booking.date).await {
+            Ok(week) => week,
+            Err(error) => {
+                self.put_back(key, &record, window).await;
+                return Err(error);
+            }
         };
-        // Booked already: a store failure now must not look like a failed booking.
+        let date = booking.date.format(params::DATE_FORMAT).to_string();
+        let day = week.days.iter().find(|d| d.date == date).cloned();
+        let now = day.as_ref().map_or(0.0, |d| d.total);
+        let Some(before) = record.day_before else {
+            self.put_back(key, &record, window).await;
+            return Err(OpError::Refused(
+                "an earlier attempt of this booking may have reached Tidsreg, and it cannot be told whether it did: read the hours of that day, and book again (as a new booking) only if they are missing".into(),
+            ));
+        };
+        if now + SAME_HOURS >= before + booking.hours {
+            tracing::info!(%caller, date = %booking.date, "booking in doubt had arrived: answered as a replay");
+            let mut warnings = week.warnings;
+            warnings.insert(0, "Tidsreg had stored the earlier attempt of this booking although it answered too late; it is booked once".into());
+            let answer = Booked {
+                booked: booking.clone(),
+                day,
+                week_total: Some(week.total),
+                warnings,
+                replayed: true,
+            };
+            self.remember(key, booking, &answer, window).await;
+            return Ok(answer);
+        }
+        let claim = Remembered::claim(&booking);
+        self.store
+            .put(Collection::Idempotency, key, &claim, Some(window))
+            .await?;
+        let mut answer = self.book_claimed(caller, key, booking, window).await?;
+        answer.warnings.insert(
+            0,
+            "the earlier attempt of this booking never reached Tidsreg; it is booked now, once"
+                .into(),
+        );
+        Ok(answer)
+    }
+
+    /// The day's total hours as Tidsreg holds it now.
+    async fn day_total(&self, caller: &CallerId, date: NaiveDate) -> Result<f64, OpError> {
+        let week = self.week_hours(caller, date).await?;
+        let date = date.format(params::DATE_FORMAT).to_string();
+        Ok(week
+            .days
+            .iter()
+            .find(|d| d.date == date)
+            .map_or(0.0, |d| d.total))
+    }
+
+    /// Drops the cached week of `date`, so the next read asks Tidsreg.
+    async fn forget_week(&self, caller: &CallerId, date: NaiveDate) {
+        if let Ok(Some(signed_in)) = self.sessions.get(caller).await {
+            signed_in.weeks.invalidate(&super::hours::week_key(date));
+        }
+    }
+
+    /// Keeps the record of a booking in doubt again (its settling failed).
+    async fn put_back(&self, key: &str, record: &Remembered, window: Duration) {
+        let kept = self
+            .store
+            .put(Collection::Idempotency, key, record, Some(window))
+            .await;
+        if let Err(error) = kept {
+            tracing::warn!(%error, "cannot keep the record of a booking in doubt");
+        }
+    }
+
+    /// Keeps the answer of a booking for its retries. Booked already: a store failure now
+    /// must not look like a failed booking, so it is only logged.
+    async fn remember(&self, key: &str, booking: Booking, answer: &Booked, window: Duration) {
+        let record = Remembered {
+            answer: Some(answer.clone()),
+            ..Remembered::claim(&booking)
+        };
         if let Err(error) = self
             .store
             .put(Collection::Idempotency, key, &record, Some(window))
@@ -176,7 +321,6 @@ impl Ops {
         {
             tracing::warn!(%error, "booked, but the answer could not be kept for retries");
         }
-        Ok(answer)
     }
 
     async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
@@ -265,9 +409,5 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
 
 /// The store key of a booking's record: a hash, so no caller, key or note is readable there.
 fn record_key(identity: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(identity.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::settings::secret::sha256_hex(identity)
 }

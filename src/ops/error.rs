@@ -44,6 +44,11 @@ pub enum OpError {
         "Tidsreg did not answer in time; try again in a moment, and tell the user if it persists"
     )]
     UpstreamTimeout,
+    /// Tidsreg took a booking but did not answer in time: it may or may not be stored.
+    #[error(
+        "Tidsreg did not answer in time, so it is not known whether the hours were booked: send the same booking again (with the same Idempotency-Key, if one was sent); it checks Tidsreg first and books only if the hours are not there"
+    )]
+    BookingInDoubt,
     /// The state store (sessions, idempotency records) did not answer: nothing was sent to
     /// Tidsreg.
     #[error("{0}; nothing was sent to Tidsreg")]
@@ -75,7 +80,7 @@ impl OpError {
             Self::LoginRejected | Self::StoredLoginRejected => "tidsreg_login_rejected",
             Self::Refused(_) => "bad_request",
             Self::Upstream(_) => "upstream_error",
-            Self::UpstreamTimeout => "upstream_timeout",
+            Self::UpstreamTimeout | Self::BookingInDoubt => "upstream_timeout",
             Self::StoreUnavailable(_) => "store_unavailable",
         }
     }

@@ -102,6 +102,12 @@ impl Ops {
         self.sessions.save_if_changed(caller, &signed_in).await?;
         match result {
             Err(UpstreamError::SessionExpired) => {
+                // Another replica may have signed the caller in again: use that session.
+                if let Some(newer) = self.sessions.newer_than(caller, &signed_in).await? {
+                    let result = call(newer.clone()).await;
+                    self.sessions.save_if_changed(caller, &newer).await?;
+                    return self.expired_or(caller, result).await;
+                }
                 tracing::info!(%caller, "Tidsreg session expired");
                 self.sessions.sign_out(caller).await?;
                 if !self.credentials.contains_key(caller) {

@@ -19,6 +19,17 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The SHA-256 of `text`, in hex: how tokens, client secrets and booking keys are stored,
+/// so a copy of the store holds nothing that works as a credential. Tokens are 256 random
+/// bits, so a plain fast hash is enough (no salt, no slow hash as for passwords).
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// A fresh random secret with `prefix`, so secret scanners and people recognise a leaked one
 /// (`tgpt_` API keys, `tgpt_at_` access tokens…).
 pub fn random_token(prefix: &str) -> Secret {

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bounded_map;
 pub mod caller;
 pub mod clock;
+pub mod redis;
 pub mod sealed;
 pub mod sessions;
 pub mod sqlite;
@@ -25,8 +26,6 @@ pub async fn open(location: &StoreLocation, clock: Clock) -> anyhow::Result<Stat
     Ok(match location {
         StoreLocation::Embedded(path) => StateStore::new(sqlite::Sqlite::open(path, clock)?),
         StoreLocation::Memory => StateStore::new(sqlite::Sqlite::in_memory(clock)?),
-        StoreLocation::Redis(_) => {
-            anyhow::bail!("this build has no Redis store yet; use a file path for --store")
-        }
+        StoreLocation::Redis(url) => StateStore::new(redis::Redis::connect(url.expose()).await?),
     })
 }

@@ -124,10 +124,17 @@ impl SessionStore {
             .await
     }
 
-    /// Forgets the caller's login here only, so the next call reads the store again (after
-    /// the upstream said this copy expired: another replica may hold a newer one).
-    pub fn forget_local(&self, caller: &CallerId) {
+    /// The store's session of the caller when it is not `expired` (the copy the upstream
+    /// just refused): another replica may have signed the caller in again meanwhile.
+    pub async fn newer_than(
+        &self,
+        caller: &CallerId,
+        expired: &SignedIn,
+    ) -> Result<Option<Arc<SignedIn>>, StoreError> {
         self.write().remove(caller);
+        let stored = self.load(caller).await?;
+        let old_jar = expired.upstream.to_json();
+        Ok(stored.filter(|s| s.upstream.to_json() != old_jar))
     }
 
     async fn save_record(&self, caller: &CallerId, session: &SignedIn) -> Result<(), StoreError> {

@@ -179,10 +179,7 @@ impl Backend for Sqlite {
     ) -> Answer<'a, bool> {
         let key = key.to_owned();
         self.with(move |db, now| {
-            db.execute(
-                "DELETE FROM records WHERE collection = ?1 AND key = ?2 AND expires_at <= ?3",
-                params![collection.name(), key, now],
-            )?;
+            drop_expired(db, collection, &key, now)?;
             let added = db.execute(
                 "INSERT OR IGNORE INTO records (collection, key, value, expires_at)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -224,10 +221,7 @@ impl Backend for Sqlite {
     ) -> Answer<'a, u64> {
         let key = key.to_owned();
         self.with(move |db, now| {
-            db.execute(
-                "DELETE FROM records WHERE collection = ?1 AND key = ?2 AND expires_at <= ?3",
-                params![collection.name(), key, now],
-            )?;
+            drop_expired(db, collection, &key, now)?;
             let count: i64 = db.query_row(
                 "INSERT INTO records (collection, key, value, expires_at) VALUES (?1, ?2, '1', ?3)
                  ON CONFLICT (collection, key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
@@ -246,6 +240,20 @@ impl Backend for Sqlite {
     fn describe(&self) -> String {
         format!("embedded {}", self.path.display())
     }
+}
+
+/// Removes the record under `key` if it has expired, so an insertion sees the key free.
+fn drop_expired(
+    db: &Connection,
+    collection: Collection,
+    key: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    db.execute(
+        "DELETE FROM records WHERE collection = ?1 AND key = ?2 AND expires_at <= ?3",
+        params![collection.name(), key, now],
+    )?;
+    Ok(())
 }
 
 /// Whether a version-0 file already holds tables (then it is not ours to migrate).

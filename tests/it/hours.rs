@@ -269,3 +269,58 @@ async fn week_bounds_and_their_errors() {
         assert_eq!(body["field"], field, "{path}");
     }
 }
+
+/// Tidsreg stores a booking but answers after our time-out: the booking is "in doubt". The
+/// retry with the same key reads the day first, finds the hours there, and books nothing.
+#[tokio::test]
+async fn a_booking_in_doubt_is_not_booked_twice() {
+    let server = crate::fixture::start_with_timeout(std::time::Duration::from_millis(500)).await;
+    server.login(KEY_A).await;
+    let booking = json!({
+        "date": "2026-03-05",
+        "hours": 1.25,
+        "activityId": UDVIKLING_ACTIVITY_ID,
+        "kindId": KIND_BILLABLE,
+        "note": "in doubt"
+    });
+    let send = || {
+        server
+            .request(reqwest::Method::POST, "/api/hours")
+            .bearer_auth(KEY_A)
+            .header("idempotency-key", "doubt-1")
+            .json(&booking)
+            .send()
+    };
+    server
+        .controls
+        .set_latency_after(std::time::Duration::from_secs(2));
+    let (status, body) = crate::fixture::into_json(send().await.unwrap()).await;
+    let message = assert_error(
+        status,
+        &body,
+        StatusCode::GATEWAY_TIMEOUT,
+        "upstream_timeout",
+    );
+    assert!(message.contains("not known whether"), "{message}");
+    server.controls.set_latency_after(std::time::Duration::ZERO);
+    let stored = || {
+        server
+            .controls
+            .bookings(DEMO_USERNAME)
+            .into_iter()
+            .filter(|b| b.note == "in doubt")
+            .count()
+    };
+    assert_eq!(stored(), 1, "Tidsreg stored it although it answered late");
+    let (status, body) = crate::fixture::into_json(send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["replayed"], true, "{body}");
+    assert_eq!(stored(), 1, "booked once: {body}");
+    assert!(
+        body["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("booked once"),
+        "{body}"
+    );
+}

@@ -15,9 +15,11 @@ impl McpServer {
     /// The hours registered in the ISO week (Monday to Sunday) holding a date: entries per day, day and week totals, and warnings to tell the user about.
     #[tool(
         name = "get_hours",
+        title = "Read registered hours",
         annotations(
             title = "Read registered hours",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -32,11 +34,11 @@ impl McpServer {
     /// Books hours on an activity on one day, then answers the day as Tidsreg now shows it. Confirm date, hours, activity and kind with the user first. The same booking sent again within 10 minutes is booked once (`replayed: true`).
     #[tool(
         name = "register_hours",
+        title = "Book hours",
         annotations(
             title = "Book hours",
             read_only_hint = false,
             destructive_hint = false,
-            idempotent_hint = true,
             open_world_hint = false
         )
     )]
@@ -51,9 +53,11 @@ impl McpServer {
     /// The Monday and Sunday of an ISO week number (both default to the current week).
     #[tool(
         name = "get_week",
+        title = "ISO week dates",
         annotations(
             title = "ISO week dates",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -68,9 +72,11 @@ impl McpServer {
     /// Finds where to book from the user's words in one call: full paths (customer, project, phase, activity, with ids), best first. Use it before walking the lists.
     #[tool(
         name = "search",
+        title = "Find where to book",
         annotations(
             title = "Find where to book",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -85,7 +91,13 @@ impl McpServer {
     /// Where the user's time went over up to 92 days (default this month to date): totals, billable and not, by customer, project, activity and day, and short or empty working days.
     #[tool(
         name = "get_report",
-        annotations(title = "Report hours", read_only_hint = true, open_world_hint = false)
+        title = "Report hours",
+        annotations(
+            title = "Report hours",
+            read_only_hint = true,
+            destructive_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn get_report(
         &self,

@@ -166,6 +166,26 @@ mod tests {
     /// tool must be marked read-only, so clients may call it without asking.
     const WRITING_TOOLS: &[&str] = &["login", "register_hours"];
 
+    /// What directories review: a title, and each hint set to true or false, on every tool
+    /// (a new tool cannot ship without them); `idempotentHint` only where it always holds.
+    #[test]
+    fn every_tool_has_a_title_and_every_hint() {
+        for tool in McpServer::all_tools() {
+            let name = tool.name.to_string();
+            assert!(
+                tool.title.as_deref().is_some_and(|t| !t.is_empty()),
+                "{name}: no title"
+            );
+            let hints = tool.annotations.clone().expect("annotations");
+            assert!(hints.read_only_hint.is_some(), "{name}: readOnlyHint");
+            assert!(hints.destructive_hint.is_some(), "{name}: destructiveHint");
+            assert!(hints.open_world_hint.is_some(), "{name}: openWorldHint");
+            if hints.idempotent_hint == Some(true) {
+                assert_eq!(name, LOGIN_TOOL, "only signing in is always idempotent");
+            }
+        }
+    }
+
     #[test]
     fn only_writing_tools_are_not_read_only() {
         for tool in McpServer::all_tools() {

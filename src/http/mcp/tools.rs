@@ -34,6 +34,7 @@ impl McpServer {
     /// Signs the user in to Tidsreg with their own username and password. Call it only when another tool answered that the user is not signed in or that the session expired.
     #[tool(
         name = "login",
+        title = "Sign in to Tidsreg",
         annotations(
             title = "Sign in to Tidsreg",
             read_only_hint = false,
@@ -53,9 +54,11 @@ impl McpServer {
     /// Customers the user can book hours on at a date: [{"id", "name"}].
     #[tool(
         name = "list_customers",
+        title = "List customers",
         annotations(
             title = "List customers",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -70,9 +73,11 @@ impl McpServer {
     /// Projects of a customer at a date: [{"id", "name"}].
     #[tool(
         name = "list_projects",
+        title = "List projects",
         annotations(
             title = "List projects",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -87,7 +92,13 @@ impl McpServer {
     /// Phases of a project at a date: [{"id", "name"}].
     #[tool(
         name = "list_phases",
-        annotations(title = "List phases", read_only_hint = true, open_world_hint = false)
+        title = "List phases",
+        annotations(
+            title = "List phases",
+            read_only_hint = true,
+            destructive_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn list_phases(
         &self,
@@ -100,9 +111,11 @@ impl McpServer {
     /// Activities of a phase at a date, the things hours are booked on: [{"id", "name"}].
     #[tool(
         name = "list_activities",
+        title = "List activities",
         annotations(
             title = "List activities",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]
@@ -117,9 +130,11 @@ impl McpServer {
     /// Kinds of work (Billable, Not billable, Overtime...) allowed for a project's activity, looked up by their NAMES: [{"id", "name"}].
     #[tool(
         name = "list_kinds",
+        title = "List kinds of work",
         annotations(
             title = "List kinds of work",
             read_only_hint = true,
+            destructive_hint = false,
             open_world_hint = false
         )
     )]

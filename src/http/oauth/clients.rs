@@ -53,12 +53,7 @@ pub struct Client {
 
 /// The stored form of a client secret.
 fn secret_hash(secret: &str) -> Secret {
-    Secret::new(
-        tokens::hash(secret)
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>(),
-    )
+    Secret::new(crate::settings::secret::sha256_hex(secret))
 }
 
 impl Client {

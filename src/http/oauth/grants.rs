@@ -84,10 +84,7 @@ pub struct Grants {
 
 /// The store key of a token: its SHA-256, in hex.
 fn key_of(token: &str) -> String {
-    tokens::hash(token)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::settings::secret::sha256_hex(token)
 }
 
 /// The key of "the grant of this person through this client".

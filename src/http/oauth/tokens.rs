@@ -1,4 +1,4 @@
-//! The raw material of OAuth: random tokens, their stored form (a hash), and the PKCE check.
+//! The raw material of OAuth: random tokens (stored as their SHA-256, see `settings::secret`) and the PKCE check.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,17 +16,7 @@ pub const CODE_PREFIX: &str = "tgpt_code_";
 /// Shortest and longest PKCE verifier RFC 7636 §4.1 allows.
 const VERIFIER_LEN: std::ops::RangeInclusive<usize> = 43..=128;
 
-/// What the store keeps instead of a token: its SHA-256. A copy of the store (a core dump,
-/// a debugger) then holds nothing that works as a token. Tokens are 256 random bits, so a
-/// plain fast hash is enough; no salt or slow hash is needed as for passwords.
-pub type TokenHash = [u8; 32];
-
 pub use crate::settings::secret::{random_id, random_token};
-
-/// The stored form of `token`.
-pub fn hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
-}
 
 /// True when `challenge` is a well-formed S256 challenge: base64url of 32 bytes.
 pub fn is_s256_challenge(challenge: &str) -> bool {
@@ -72,6 +62,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.expose().starts_with(ACCESS_PREFIX));
         assert!(a.expose().len() >= ACCESS_PREFIX.len() + 43);
+        let hash = crate::settings::secret::sha256_hex;
         assert_eq!(hash(a.expose()), hash(a.expose()));
         assert_ne!(hash(a.expose()), hash(b.expose()));
     }
