@@ -242,3 +242,37 @@ fn decode<T: DeserializeOwned>(collection: Collection, bytes: &[u8]) -> Result<T
     serde_json::from_slice(bytes)
         .map_err(|e| StoreError::Corrupt(format!("a {} record: {e}", collection.name())))
 }
+
+/// What every backend must do alike, checked by each backend's own tests.
+#[cfg(test)]
+pub(super) mod conformance {
+    use super::{Collection, StateStore};
+    use std::time::Duration;
+
+    /// Single-use records, first-come claims and counters that read back as numbers. Leaves
+    /// `Grants/g` (no lifetime), `Codes/c` = 3 (an hour) and `Counters/n` = 2 (a minute).
+    pub async fn records_behave(db: &StateStore) {
+        let hour = Some(Duration::from_secs(3600));
+        let minute = Duration::from_secs(60);
+        db.put(Collection::Grants, "g", &"kept", None)
+            .await
+            .unwrap();
+        db.put(Collection::Codes, "c", &1, hour).await.unwrap();
+        assert!(!db.put_new(Collection::Codes, "c", &2, hour).await.unwrap());
+        let first: Option<u32> = db.take(Collection::Codes, "c").await.unwrap();
+        assert_eq!(first, Some(1));
+        let again: Option<u32> = db.take(Collection::Codes, "c").await.unwrap();
+        assert_eq!(again, None, "single use");
+        assert!(db.put_new(Collection::Codes, "c", &3, hour).await.unwrap());
+        assert_eq!(
+            db.count(Collection::Counters, "n", minute).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            db.count(Collection::Counters, "n", minute).await.unwrap(),
+            2
+        );
+        let counted: Option<u64> = db.get(Collection::Counters, "n").await.unwrap();
+        assert_eq!(counted, Some(2), "a counter reads back as a number");
+    }
+}

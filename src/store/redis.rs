@@ -358,36 +358,11 @@ mod tests {
             db.describe(),
             format!("redis://127.0.0.1:{}/0", server.port)
         );
-        let hour = Some(Duration::from_secs(3600));
-        db.put(Collection::Grants, "g", &"kept", None)
+        crate::store::backend::conformance::records_behave(&db).await;
+        let window = pttl(&server, "tidsreg-gpt:counter:n").await;
+        db.count(Collection::Counters, "n", Duration::from_secs(60))
             .await
             .unwrap();
-        db.put(Collection::Codes, "c", &1, hour).await.unwrap();
-        assert!(!db.put_new(Collection::Codes, "c", &2, hour).await.unwrap());
-        assert_eq!(
-            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
-            None,
-            "single use"
-        );
-        assert!(db.put_new(Collection::Codes, "c", &3, hour).await.unwrap());
-        assert_eq!(
-            db.get::<u32>(Collection::Codes, "c").await.unwrap(),
-            Some(3)
-        );
-        let minute = Duration::from_secs(60);
-        assert_eq!(
-            db.count(Collection::Counters, "n", minute).await.unwrap(),
-            1
-        );
-        let window = pttl(&server, "tidsreg-gpt:counter:n").await;
-        assert_eq!(
-            db.count(Collection::Counters, "n", minute).await.unwrap(),
-            2
-        );
         // Redis's TTLs run on real time, so expiry itself is Redis's business: we check
         // that each lifetime is set, and that a second hit does not restart the window.
         let code = pttl(&server, "tidsreg-gpt:code:c").await;

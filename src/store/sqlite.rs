@@ -332,37 +332,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let clock = Clock::system();
         let db = store(dir.path(), &clock);
-        let hour = Some(Duration::from_secs(3600));
-        db.put(Collection::Grants, "g", &"kept", None)
-            .await
-            .unwrap();
-        db.put(Collection::Codes, "c", &1, hour).await.unwrap();
-        assert!(!db.put_new(Collection::Codes, "c", &2, hour).await.unwrap());
-        assert_eq!(
-            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            db.take::<u32>(Collection::Codes, "c").await.unwrap(),
-            None,
-            "single use"
-        );
-        assert!(db.put_new(Collection::Codes, "c", &3, hour).await.unwrap());
-        assert_eq!(
-            db.count(Collection::Counters, "n", Duration::from_secs(60))
-                .await
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            db.count(Collection::Counters, "n", Duration::from_secs(60))
-                .await
-                .unwrap(),
-            2
-        );
-        // A counter reads back as a number, as Redis's does.
-        let counted: Option<u64> = db.get(Collection::Counters, "n").await.unwrap();
-        assert_eq!(counted, Some(2));
+        crate::store::backend::conformance::records_behave(&db).await;
         clock.advance(Duration::from_secs(3601));
         assert_eq!(
             db.get::<u32>(Collection::Codes, "c").await.unwrap(),
