@@ -649,8 +649,13 @@ async fn the_sign_in_form_is_refused_from_other_sites() {
         vec![("origin", "https://evil.example".to_string())],
         vec![("origin", "null".to_string())],
         vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![("sec-fetch-site", "same-site".to_string())],
         vec![
             ("origin", server.url.clone()),
+            ("sec-fetch-site", "cross-site".to_string()),
+        ],
+        vec![
+            ("origin", "null".to_string()),
             ("sec-fetch-site", "cross-site".to_string()),
         ],
     ] {
@@ -658,8 +663,9 @@ async fn the_sign_in_form_is_refused_from_other_sites() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{refused:?}");
         assert!(response.text().await.unwrap().contains("another web site"));
     }
+    // What a browser sends from our page, whose referrer policy is no-referrer.
     let accepted = vec![
-        ("origin", server.url.clone()),
+        ("origin", "null".to_string()),
         ("sec-fetch-site", "same-origin".to_string()),
     ];
     let response = post(&accepted).await.unwrap();

@@ -188,22 +188,32 @@ pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
     redirect_with(&pending.redirect_uri, &pairs)
 }
 
-/// Whether the form was posted from our own page: a browser's `Origin`, when sent, must be
-/// this server's public origin, and `Sec-Fetch-Site`, when sent, must not be `cross-site`.
-/// (A client without either header, such as a test or an old browser, is let through: the
+/// Whether the form was posted from our own page: `Sec-Fetch-Site`, when sent, must be
+/// `same-origin` (or `none`: typed by the person), and a browser's `Origin`, when sent, must
+/// be this server's public origin. Our page's `no-referrer` policy makes browsers send
+/// `Origin: null` on its own form, so `null` counts only with `Sec-Fetch-Site: same-origin`.
+/// (A client with neither header, such as a test or an old browser, is let through: the
 /// pending request id it must carry is random and short-lived.)
 fn same_site(headers: &HeaderMap, public_url: &str) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or_default());
-    if let Some(origin) = header("origin") {
-        let ours = Url::parse(public_url).map(|u| u.origin().ascii_serialization());
-        if ours.ok().as_deref() != Some(origin.trim_end_matches('/')) {
-            return Err("Origin is not this server");
+    let fetch_site = header("sec-fetch-site").map(str::to_ascii_lowercase);
+    if fetch_site
+        .as_deref()
+        .is_some_and(|site| site != "same-origin" && site != "none")
+    {
+        return Err("Sec-Fetch-Site is not same-origin");
+    }
+    match header("origin") {
+        None => Ok(()),
+        Some("null") if fetch_site.as_deref() == Some("same-origin") => Ok(()),
+        Some(origin) => {
+            let ours = Url::parse(public_url).map(|u| u.origin().ascii_serialization());
+            match ours.ok().as_deref() == Some(origin.trim_end_matches('/')) {
+                true => Ok(()),
+                false => Err("Origin is not this server"),
+            }
         }
     }
-    if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
-        return Err("Sec-Fetch-Site is cross-site");
-    }
-    Ok(())
 }
 
 /// The page of a state store that did not answer: nothing was kept, try again.
