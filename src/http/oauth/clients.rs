@@ -211,8 +211,7 @@ impl Clients {
                 &client,
                 Some(UNUSED_CLIENT_TTL),
             )
-            .await
-            .map_err(super::grants::unavailable)?;
+            .await?;
         Ok(registered)
     }
 
@@ -234,7 +233,7 @@ impl Clients {
                 }
             },
         };
-        let client = self.get(&id).await.map_err(super::grants::unavailable)?;
+        let client = self.get(&id).await?;
         let client = client.ok_or_else(|| {
             OAuthError::invalid_client(
                 "unknown `client_id`; register again (this server forgets registrations when it restarts)",

@@ -68,12 +68,7 @@ async fn exchange(
         None => Err(OAuthError::invalid_request("`grant_type` is required")),
     }?;
     // A client in use is kept as long as its grants.
-    state
-        .inner
-        .clients
-        .touch(&client)
-        .await
-        .map_err(super::grants::unavailable)?;
+    state.inner.clients.touch(&client).await?;
     Ok(pair)
 }
 
@@ -104,7 +99,7 @@ pub async fn revoke(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
             .grants
             .revoke(token, &client.id)
             .await
-            .map_err(super::grants::unavailable)
+            .map_err(OAuthError::from)
     }
     .await;
     match result {

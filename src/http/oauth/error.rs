@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::store::StoreError;
+
 /// One OAuth error: the registered code, words for the developer, and the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -90,6 +92,15 @@ impl OAuthError {
             StatusCode::BAD_REQUEST,
             description,
         )
+    }
+}
+
+/// A state store that did not answer, in the OAuth endpoints' words (503): the client may
+/// retry in a moment. Every store call of the OAuth server turns into this through `?`.
+impl From<StoreError> for OAuthError {
+    fn from(error: StoreError) -> Self {
+        tracing::warn!(%error, "state store call failed");
+        Self::temporarily_unavailable(error.to_string())
     }
 }
 

@@ -157,20 +157,13 @@ impl Grants {
         verifier: Option<&str>,
     ) -> Result<TokenPair, OAuthError> {
         let key = key_of(code);
-        let Some(mut found) = self
-            .store
-            .take::<Code>(Collection::Codes, &key)
-            .await
-            .map_err(unavailable)?
-        else {
+        let Some(mut found) = self.store.take::<Code>(Collection::Codes, &key).await? else {
             return Err(OAuthError::invalid_grant(
                 "unknown or expired authorization code; start the sign-in again",
             ));
         };
         if found.used {
-            self.revoke_grant(&found.grant_id)
-                .await
-                .map_err(unavailable)?;
+            self.revoke_grant(&found.grant_id).await?;
             return Err(OAuthError::invalid_grant(
                 "this authorization code was already used, so its tokens are revoked; start the sign-in again",
             ));
@@ -178,16 +171,13 @@ impl Grants {
         found.used = true;
         self.store
             .put(Collection::Codes, &key, &found, Some(CODE_TTL))
-            .await
-            .map_err(unavailable)?;
+            .await?;
         let expired = found.expires <= self.clock.unix_ms();
         let checked = check_code(&found.request, expired, client_id, redirect_uri, verifier);
         if let Err(refused) = checked {
             // The code is spent and nobody else may finish this sign-in: end it now rather
             // than leave a signed-in Tidsreg session without tokens.
-            self.revoke_grant(&found.grant_id)
-                .await
-                .map_err(unavailable)?;
+            self.revoke_grant(&found.grant_id).await?;
             return Err(refused);
         }
         self.issue_pair(&found.grant_id).await
@@ -201,29 +191,19 @@ impl Grants {
         client_id: &str,
     ) -> Result<TokenPair, OAuthError> {
         let key = key_of(refresh_token);
-        let found: Option<Refresh> = self
-            .store
-            .get(Collection::RefreshTokens, &key)
-            .await
-            .map_err(unavailable)?;
+        let found: Option<Refresh> = self.store.get(Collection::RefreshTokens, &key).await?;
         let Some(mut found) = found else {
             return Err(OAuthError::invalid_grant(
                 "unknown or revoked refresh token; sign in again",
             ));
         };
         if found.rotated {
-            self.revoke_grant(&found.grant_id)
-                .await
-                .map_err(unavailable)?;
+            self.revoke_grant(&found.grant_id).await?;
             return Err(OAuthError::invalid_grant(
                 "this refresh token was already used, so the grant is revoked; sign in again",
             ));
         }
-        let grant: Option<NewGrant> = self
-            .store
-            .get(Collection::Grants, &found.grant_id)
-            .await
-            .map_err(unavailable)?;
+        let grant: Option<NewGrant> = self.store.get(Collection::Grants, &found.grant_id).await?;
         match grant {
             Some(grant) if grant.client_id == client_id => {}
             Some(_) => {
@@ -237,7 +217,7 @@ impl Grants {
                 ));
             }
         }
-        if !self.alive(&found.grant_id).await.map_err(unavailable)? {
+        if !self.alive(&found.grant_id).await? {
             return Err(OAuthError::invalid_grant(
                 "the Tidsreg session of this grant has ended; sign in again",
             ));
@@ -245,8 +225,7 @@ impl Grants {
         found.rotated = true;
         self.store
             .put(Collection::RefreshTokens, &key, &found, Some(GRANT_TTL))
-            .await
-            .map_err(unavailable)?;
+            .await?;
         self.issue_pair(&found.grant_id).await
     }
 
@@ -309,11 +288,7 @@ impl Grants {
 
     /// A new access and refresh token for the grant, which lives [`GRANT_TTL`] from now.
     async fn issue_pair(&self, grant_id: &str) -> Result<TokenPair, OAuthError> {
-        let grant: Option<NewGrant> = self
-            .store
-            .get(Collection::Grants, grant_id)
-            .await
-            .map_err(unavailable)?;
+        let grant: Option<NewGrant> = self.store.get(Collection::Grants, grant_id).await?;
         let Some(grant) = grant else {
             return Err(OAuthError::invalid_grant(
                 "this sign-in was revoked (a newer sign-in replaced it); sign in again",
@@ -359,7 +334,7 @@ impl Grants {
                 )
                 .await
         };
-        stored.await.map_err(unavailable)?;
+        stored.await?;
         Ok(TokenPair {
             access_token,
             refresh_token,
@@ -391,12 +366,6 @@ impl Grants {
             .unix_ms()
             .saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
     }
-}
-
-/// A store failure, in the token endpoint's words.
-pub fn unavailable(error: StoreError) -> OAuthError {
-    tracing::warn!(%error, "state store call failed");
-    OAuthError::temporarily_unavailable(error.to_string())
 }
 
 /// The checks of a code exchange beyond "known and unused".

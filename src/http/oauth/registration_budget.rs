@@ -66,8 +66,7 @@ impl RegistrationBudget {
         let (count, left) = self
             .store
             .hit_window(scope, WINDOW, self.clock.unix_ms())
-            .await
-            .map_err(super::grants::unavailable)?;
+            .await?;
         if count > cap {
             let wait = left.as_millis().div_ceil(1000) as u64;
             return Err(OAuthError::too_many_requests(
