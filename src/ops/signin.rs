@@ -132,14 +132,11 @@ impl Ops {
             Some(signed_in) => signed_in,
             None => self.sign_in_stored(caller).await?,
         };
-        let result = call(signed_in.clone()).await;
-        self.sessions.save_if_changed(caller, &signed_in).await?;
-        match result {
+        match self.attempt(caller, &signed_in, &call).await? {
             Err(UpstreamError::SessionExpired) => {
                 // Another replica may have signed the caller in again: use that session.
                 if let Some(newer) = self.sessions.newer_than(caller, &signed_in).await? {
-                    let result = call(newer.clone()).await;
-                    self.sessions.save_if_changed(caller, &newer).await?;
+                    let result = self.attempt(caller, &newer, &call).await?;
                     return self.expired_or(caller, result).await;
                 }
                 tracing::info!(%caller, "Tidsreg session expired");
@@ -148,12 +145,28 @@ impl Ops {
                     return Err(OpError::SessionExpired);
                 }
                 let fresh = self.sign_in_stored(caller).await?;
-                let result = call(fresh.clone()).await;
-                self.sessions.save_if_changed(caller, &fresh).await?;
+                let result = self.attempt(caller, &fresh, &call).await?;
                 self.expired_or(caller, result).await
             }
             other => self.expired_or(caller, other).await,
         }
+    }
+
+    /// Runs `call` in `session`, then keeps the session's cookies when the answer changed
+    /// them (the store fails the operation only then).
+    async fn attempt<T, F, Fut>(
+        &self,
+        caller: &CallerId,
+        session: &Arc<SignedIn>,
+        call: &F,
+    ) -> Result<Result<T, UpstreamError>, OpError>
+    where
+        F: Fn(Arc<SignedIn>) -> Fut,
+        Fut: Future<Output = Result<T, UpstreamError>>,
+    {
+        let result = call(session.clone()).await;
+        self.sessions.save_if_changed(caller, session).await?;
+        Ok(result)
     }
 
     /// The result, with an upstream error turned into the operation's; an expired session
