@@ -15,31 +15,14 @@ use tidsreg_gpt::settings::serve_settings::RateLimits;
 
 use crate::fixture::binary::{local_url, serve};
 use crate::fixture::oauth::{
-    self, Client, authorize_url, code_for, code_from, exchange, open_page, pkce, public_metadata,
-    register, register_as, request_id, sign_in, submit, token_request, tokens,
+    self, Client, authorize_url, code_for, code_from, exchange, mcp_status, open_page, pkce,
+    public_metadata, refresh, register, register_as, request_id, sign_in, submit, token_request,
+    tokens,
 };
 use crate::fixture::{
     STATIC_CLIENT_ID, STATIC_CLIENT_SECRET, STATIC_REDIRECT_URI, TestServer, into_json, start,
     start_configured,
 };
-
-/// A `tools/list` on `/mcp` with `token`: the status, and the challenge on a 401.
-async fn mcp_status(server: &TestServer, token: &str) -> (StatusCode, Option<String>) {
-    let response = oauth::http()
-        .post(format!("{}/mcp", server.url))
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-06-18")
-        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }))
-        .send()
-        .await
-        .unwrap();
-    let challenge = response
-        .headers()
-        .get(WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_string());
-    (response.status(), challenge)
-}
 
 /// `GET /api/customers` with `token`.
 async fn api_status(server: &TestServer, token: &str) -> (StatusCode, Value) {
@@ -153,15 +136,7 @@ async fn the_whole_dance_then_refresh_rotates() {
         "signed in through the page: {customers}"
     );
 
-    let (status, body) = token_request(
-        &server,
-        &client,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &first.refresh),
-        ],
-    )
-    .await;
+    let (status, body) = refresh(&server, &client, &first.refresh).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let second = tokens(&body);
     assert_ne!(second.access, first.access);
@@ -170,15 +145,7 @@ async fn the_whole_dance_then_refresh_rotates() {
 
     // The old refresh token is spent; presenting it again means it leaked, so the whole
     // grant goes (RFC 9700 §4.14.2), the new tokens with it.
-    let (status, body) = token_request(
-        &server,
-        &client,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &first.refresh),
-        ],
-    )
-    .await;
+    let (status, body) = refresh(&server, &client, &first.refresh).await;
     assert_oauth_error(status, &body, "invalid_grant");
     let (status, challenge) = mcp_status(&server, &second.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -322,15 +289,7 @@ async fn unknown_and_expired_tokens_get_401_with_the_challenge() {
     let (status, body) = api_status(&server, &tokens.access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // The refresh token still works: that is what it is for.
-    let (status, body) = token_request(
-        &server,
-        &client,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &tokens.refresh),
-        ],
-    )
-    .await;
+    let (status, body) = refresh(&server, &client, &tokens.refresh).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -445,15 +404,7 @@ async fn signing_in_again_revokes_the_older_grant_and_people_stay_apart() {
     assert_eq!(api_status(&server, &new.access).await.0, StatusCode::OK);
     // A refresh token works only for the client it was issued to.
     let other = register(&server).await;
-    let (status, body) = token_request(
-        &server,
-        &other,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &anna.refresh),
-        ],
-    )
-    .await;
+    let (status, body) = refresh(&server, &other, &anna.refresh).await;
     assert_oauth_error(status, &body, "invalid_grant");
 }
 

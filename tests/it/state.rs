@@ -15,7 +15,7 @@ use tidsreg_gpt::store::StateStore;
 use tidsreg_gpt::store::sealed::{Sealer, new_key};
 use tidsreg_gpt::store::sqlite::Sqlite;
 
-use crate::fixture::oauth::{self, sign_in, token_request};
+use crate::fixture::oauth::{self, sign_in};
 use crate::fixture::redis_server::RedisServer;
 use crate::fixture::{KEY_A, start_beside, start_configured, start_over};
 
@@ -26,19 +26,6 @@ fn durable(path: &Path, key: &Secret) -> impl FnOnce(&mut AppConfig) {
         config.store = StateStore::new(Sqlite::open(&path, config.clock.clone()).unwrap());
         config.sealer = Sealer::from_text(&key).unwrap();
     }
-}
-
-async fn mcp_tools(url: &str, token: &str) -> StatusCode {
-    oauth::http()
-        .post(format!("{url}/mcp"))
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-06-18")
-        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }))
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 fn booking() -> Value {
@@ -76,16 +63,11 @@ async fn a_restart_with_the_same_store_loses_nothing() {
     let (status, body) = second.get(Some(KEY_A), "/api/customers").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The OAuth connector's saved access token still answers, and its refresh token works.
-    assert_eq!(mcp_tools(&second.url, &tokens.access).await, StatusCode::OK);
-    let (status, body) = token_request(
-        &second,
-        &client,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &tokens.refresh),
-        ],
-    )
-    .await;
+    assert_eq!(
+        oauth::mcp_status(&second, &tokens.access).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = oauth::refresh(&second, &client, &tokens.refresh).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Its client id can still start a sign-in.
     let url = oauth::authorize_url(&second, &client, &oauth::pkce().challenge, "s");
@@ -161,7 +143,10 @@ async fn two_replicas_share_one_redis_and_ride_out_its_outage() {
     let (status, body) = two.get(Some(KEY_A), "/api/customers").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, tokens) = sign_in(&one, ANNA_USERNAME, ANNA_PASSWORD).await;
-    assert_eq!(mcp_tools(&two.url, &tokens.access).await, StatusCode::OK);
+    assert_eq!(
+        oauth::mcp_status(&two, &tokens.access).await.0,
+        StatusCode::OK
+    );
 
     // A booking retried at the other replica is booked once.
     let book = |server: &crate::fixture::TestServer, key: &str| {
