@@ -98,7 +98,7 @@ async fn serve(fake: &FakeUpstream, ttl: Duration) -> anyhow::Result<String> {
         },
         ..AppConfig::new(Url::parse(&fake.url())?, &base)
     })?;
-    tokio::spawn(async move { axum::serve(listener, http::service(state)).await });
+    tokio::spawn(http::serve(listener, state, std::future::pending()));
     Ok(base)
 }
 

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_keys;
+pub mod connections;
 pub mod door;
 pub mod error;
 pub mod frame;
@@ -18,13 +19,11 @@ pub mod rate_limits;
 pub mod refusal_log;
 mod state;
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::middleware::{from_fn, from_fn_with_state};
 
+pub use connections::{ConnectionLimits, serve};
 pub use live_text::LiveSchema;
 pub use state::{AppConfig, AppState};
 
@@ -42,12 +41,6 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state, door::door))
         .layer(DefaultBodyLimit::max(frame::MAX_BODY_BYTES))
         .layer(from_fn(frame::frame))
-}
-
-/// The app as a service that tells the door each client's address (for rate limits):
-/// `axum::serve(listener, http::service(state))`.
-pub fn service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    app(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ impl TrustedProxies {
         Self(nets.to_vec())
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&address))
     }
 

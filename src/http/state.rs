@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use url::Url;
 
 use super::api_keys::ApiKeys;
+use super::connections::ConnectionLimits;
 use super::live_text::LiveSchema;
 use super::login_budget::LoginBudget;
 use super::oauth::{self, OAuth, RegistrationCaps};
@@ -53,6 +54,8 @@ pub struct AppConfig {
     pub store: StateStore,
     /// Seals each caller's Tidsreg cookies in the store.
     pub sealer: Sealer,
+    /// How many connections stay open, and how long a silent one is kept.
+    pub connection_limits: ConnectionLimits,
 }
 
 impl AppConfig {
@@ -79,6 +82,7 @@ impl AppConfig {
             registration_caps: RegistrationCaps::default(),
             store: StateStore::new(store),
             sealer,
+            connection_limits: ConnectionLimits::default(),
         }
     }
 }
@@ -113,6 +117,7 @@ pub struct Shared {
     pub login_budget: LoginBudget,
     /// The base URL clients outside see.
     pub public_url: PublicUrl,
+    pub connection_limits: ConnectionLimits,
 }
 
 impl AppState {
@@ -163,6 +168,7 @@ impl AppState {
             trusted_proxies: config.trusted_proxies,
             login_budget,
             public_url: config.public_url,
+            connection_limits: config.connection_limits,
         })))
     }
 }

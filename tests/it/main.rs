@@ -5,6 +5,7 @@
 mod fixture;
 
 mod cli;
+mod connections;
 mod errors;
 mod hardening;
 mod hours;

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use url::Url;
@@ -120,17 +119,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
     let live_url = state.public_url.clone();
     let keys = state.keys.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
-    // Small answers on keep-alive connections must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "could not set TCP_NODELAY");
-        }
-    });
-    let server = tokio::spawn(
-        axum::serve(listener, http::service(state))
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-            .into_future(),
-    );
+    let server = tokio::spawn(http::serve(listener, state, stopped(stop_rx.clone())));
 
     let (tunnel, tunnel_note) = open_tunnel(&settings.tunnel, local).await;
     let public_url = match (&tunnel, &settings.public_url) {
@@ -194,10 +183,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
     if let Some(supervisor) = supervisor {
         let _ = supervisor.await;
     }
-    server
-        .await
-        .context("the HTTP server task failed")?
-        .context("the HTTP server failed")?;
+    server.await.context("the HTTP server task failed")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -321,7 +307,6 @@ async fn reopen(
 
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopped| *stopped).await;
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// Ctrl-C, or SIGTERM as platforms and `kill` send it.
