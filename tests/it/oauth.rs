@@ -622,3 +622,71 @@ async fn the_sign_in_form_is_refused_from_other_sites() {
     let response = post(&accepted).await.unwrap();
     code_from(&response, &client, "s1");
 }
+
+/// Registers a confidential client that authenticates with `method`.
+async fn register_confidential(server: &TestServer, method: &str) -> Client {
+    let mut metadata = oauth::public_metadata();
+    metadata["token_endpoint_auth_method"] = json!(method);
+    let response = oauth::register_as(server, "192.0.2.1", &metadata).await;
+    let (status, body) = into_json(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["token_endpoint_auth_method"], method);
+    Client {
+        id: body["client_id"].as_str().unwrap().to_string(),
+        secret: body["client_secret"].as_str().map(str::to_string),
+        redirect_uri: oauth::REDIRECT_URI.to_string(),
+    }
+}
+
+/// The token endpoint with the client's secret in an HTTP Basic header, not the form.
+async fn exchange_with_basic(
+    server: &TestServer,
+    client: &Client,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        client.id,
+        client.secret.as_deref().unwrap()
+    ));
+    let response = oauth::http()
+        .post(format!("{}/oauth/token", server.url))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &client.redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    into_json(response).await
+}
+
+#[tokio::test]
+async fn a_client_sends_its_secret_only_the_way_it_registered() {
+    let server = start().await;
+    let basic = register_confidential(&server, "client_secret_basic").await;
+    let (code, pkce) = oauth::code_for(&server, &basic, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let (status, body) = oauth::exchange(&server, &basic, &code, &pkce.verifier).await;
+    assert_oauth_error(status, &body, "invalid_client");
+    let words = body["error_description"].as_str().unwrap();
+    assert!(words.contains("HTTP Basic header"), "{words}");
+    let (status, body) = exchange_with_basic(&server, &basic, &code, &pkce.verifier).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the refused try spent nothing: {body}"
+    );
+
+    let post = register_confidential(&server, "client_secret_post").await;
+    let (code, pkce) = oauth::code_for(&server, &post, ANNA_USERNAME, ANNA_PASSWORD).await;
+    let (status, body) = exchange_with_basic(&server, &post, &code, &pkce.verifier).await;
+    assert_oauth_error(status, &body, "invalid_client");
+    let words = body["error_description"].as_str().unwrap();
+    assert!(words.contains("in the form"), "{words}");
+    let (status, body) = oauth::exchange(&server, &post, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

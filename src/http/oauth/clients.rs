@@ -49,6 +49,10 @@ pub struct Client {
     /// The SHA-256 of the secret, in hex; `None` for public clients.
     secret_hash: Option<Secret>,
     redirects: Redirects,
+    /// How it must present its secret, as it registered; `None` for the static client,
+    /// which may use either (the GPT editor offers both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_method: Option<AuthMethod>,
 }
 
 /// The stored form of a client secret.
@@ -137,6 +141,7 @@ impl Clients {
             } else {
                 Redirects::Exact(c.redirect_uris.clone())
             },
+            auth_method: None,
         });
         Self { fixed, store }
     }
@@ -191,6 +196,7 @@ impl Clients {
             name: name.clone(),
             secret_hash: secret.as_deref().map(secret_hash),
             redirects: Redirects::Exact(request.redirect_uris.clone()),
+            auth_method: Some(method),
         };
         let registered = Registered {
             client_id: client.id.clone(),
@@ -216,29 +222,24 @@ impl Clients {
     }
 
     /// Who is calling the token or revocation endpoint: HTTP Basic (RFC 6749 §2.3.1) or
-    /// `client_id`/`client_secret` in the form. Public clients send only `client_id`.
+    /// `client_id`/`client_secret` in the form, as the client registered (a secret sent the
+    /// other way is refused, so a leaked form log cannot stand in for a Basic client). Public
+    /// clients send only `client_id`, in the form or as Basic with an empty secret.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         form: &HashMap<String, String>,
     ) -> Result<Client, OAuthError> {
-        let (id, secret) = match basic_credentials(headers)? {
-            Some(credentials) => credentials,
-            None => match form.get("client_id") {
-                Some(id) => (id.clone(), form.get("client_secret").cloned()),
-                None => {
-                    return Err(OAuthError::invalid_client(
-                        "client authentication is missing: send `client_id` (and `client_secret`) in the form or an HTTP Basic header",
-                    ));
-                }
-            },
-        };
+        let (id, secret, presented) = presented_credentials(headers, form)?;
         let client = self.get(&id).await?;
         let client = client.ok_or_else(|| {
             OAuthError::invalid_client(
                 "unknown `client_id`; register again (this server forgets registrations when it restarts)",
             )
         })?;
+        if let Some(registered) = client.auth_method {
+            check_auth_method(registered, presented)?;
+        }
         match (&client.secret_hash, secret) {
             (None, _) => Ok(client),
             (Some(expected), Some(presented))
@@ -254,6 +255,55 @@ impl Clients {
             )),
         }
     }
+}
+
+/// The client id, its secret (if any) and how it was sent.
+fn presented_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(String, Option<String>, AuthMethod), OAuthError> {
+    let form_secret = form.get("client_secret").filter(|s| !s.is_empty()).cloned();
+    if let Some((id, secret)) = basic_credentials(headers)? {
+        if form_secret.is_some() {
+            return Err(OAuthError::invalid_client(
+                "the client secret came both in HTTP Basic and in the form; send it one way only",
+            ));
+        }
+        let secret = secret.filter(|s| !s.is_empty());
+        let method = match secret {
+            Some(_) => AuthMethod::ClientSecretBasic,
+            None => AuthMethod::None,
+        };
+        return Ok((id, secret, method));
+    }
+    let Some(id) = form.get("client_id") else {
+        return Err(OAuthError::invalid_client(
+            "client authentication is missing: send `client_id` (and `client_secret`) in the form or an HTTP Basic header",
+        ));
+    };
+    let method = match form_secret {
+        Some(_) => AuthMethod::ClientSecretPost,
+        None => AuthMethod::None,
+    };
+    Ok((id.clone(), form_secret, method))
+}
+
+/// Refuses a secret sent another way than the client registered. A confidential client
+/// that sent none falls through to "must authenticate".
+fn check_auth_method(registered: AuthMethod, presented: AuthMethod) -> Result<(), OAuthError> {
+    let problem = match (registered, presented) {
+        (AuthMethod::None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) => {
+            "this client registered as public (`none`): send only `client_id`, and prove the sign-in with PKCE"
+        }
+        (AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost) => {
+            "this client registered `client_secret_basic`: send its secret in an HTTP Basic header, not in the form"
+        }
+        (AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic) => {
+            "this client registered `client_secret_post`: send `client_secret` in the form, not in an HTTP Basic header"
+        }
+        _ => return Ok(()),
+    };
+    Err(OAuthError::invalid_client(problem))
 }
 
 fn check_registration(request: &Registration) -> Result<(), OAuthError> {
