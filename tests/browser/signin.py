@@ -121,6 +121,7 @@ def main():
             driver.get(f"{base}/oauth/authorize?{query}")
             wait.until(ec.presence_of_element_located((By.ID, "username")))
             check("the sign-in page shows who asks", "Browser test" in driver.page_source)
+            check("an app on a host of its own is marked unverified", "(unverified)" in driver.page_source)
             driver.save_screenshot(os.path.join(artifacts, "signin-page.png"))
 
             fill(driver, "demo", "wrong-password")

@@ -104,6 +104,7 @@ async fn the_whole_dance_then_refresh_rotates() {
     let url = authorize_url(&server, &client, &pkce.challenge, "xyz-state");
     let response = oauth::http().get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    oauth::keep_cookies(&response);
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap();
@@ -594,7 +595,8 @@ async fn the_sign_in_form_is_refused_from_other_sites() {
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
-        builder.send()
+        let cookie = oauth::browser_cookie(&request).expect("the page set its cookie");
+        builder.header("cookie", cookie).send()
     };
     for refused in [
         vec![("origin", "https://evil.example".to_string())],
@@ -689,4 +691,87 @@ async fn a_client_sends_its_secret_only_the_way_it_registered() {
     assert!(words.contains("in the form"), "{words}");
     let (status, body) = oauth::exchange(&server, &post, &code, &pkce.verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The sign-in page for a public client registered with `name` and `redirect_uri`.
+async fn page_for(server: &TestServer, name: &str, redirect_uri: &str) -> String {
+    let mut metadata = public_metadata();
+    metadata["client_name"] = json!(name);
+    metadata["redirect_uris"] = json!([redirect_uri]);
+    let (status, body) = into_json(register_as(server, "192.0.2.9", &metadata).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let client = Client {
+        id: body["client_id"].as_str().unwrap().to_string(),
+        secret: None,
+        redirect_uri: redirect_uri.to_string(),
+    };
+    let (status, html) = open_page(&authorize_url(server, &client, &pkce().challenge, "s")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+#[tokio::test]
+async fn the_sign_in_page_names_chatgpt_and_claude_only_for_their_own_callbacks() {
+    let server = start().await;
+    let look_alike = page_for(&server, "ChatGPT", "https://chatgpt.com.evil.example/cb").await;
+    assert!(look_alike.contains("(unverified)"), "{look_alike}");
+    assert!(
+        look_alike.contains("calls itself <strong>“ChatGPT”"),
+        "{look_alike}"
+    );
+    assert!(look_alike.contains("<strong>chatgpt.com.evil.example</strong>"));
+
+    let claude = page_for(
+        &server,
+        "some name",
+        "https://claude.ai/api/mcp/auth_callback",
+    )
+    .await;
+    assert!(
+        claude.contains("<strong>Claude</strong> wants to"),
+        "{claude}"
+    );
+    assert!(!claude.contains("(unverified)"), "{claude}");
+    assert!(!claude.contains("some name"), "{claude}");
+}
+
+#[tokio::test]
+async fn a_sign_in_page_can_be_submitted_only_from_the_browser_that_opened_it() {
+    let server = start().await;
+    let client = register(&server).await;
+    let pkce = pkce();
+    let url = authorize_url(&server, &client, &pkce.challenge, "s1");
+    let response = oauth::http().get(&url).send().await.unwrap();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/oauth/authorize"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let request = request_id(&response.text().await.unwrap());
+    let post = |cookie: Option<String>| {
+        let mut builder = oauth::http()
+            .post(format!("{}/oauth/authorize", server.url))
+            .form(&[
+                ("request", request.as_str()),
+                ("username", DEMO_USERNAME),
+                ("password", DEMO_PASSWORD),
+            ]);
+        if let Some(cookie) = cookie {
+            builder = builder.header("cookie", cookie);
+        }
+        builder.send()
+    };
+    let wrong = format!("tgpt_signin_{request}=someone-elses");
+    for cookie in [None, Some(wrong)] {
+        let response = post(cookie.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{cookie:?}");
+        assert!(response.text().await.unwrap().contains("another browser"));
+    }
+    let mine = set_cookie.split(';').next().unwrap().to_string();
+    let response = post(Some(format!("other=1; {mine}"))).await.unwrap();
+    code_from(&response, &client, "s1");
+    let spent = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(spent.contains("Max-Age=0"), "{spent}");
 }

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use url::Url;
 
 use super::grants::{CodeRequest, NewGrant};
 use super::page::{self, SignIn};
-use super::{OAuth, SCOPE, tokens};
+use super::{AUTHORIZE_PATH, OAuth, SCOPE, clients, tokens};
 use crate::ops::{LoginInput, OpError, Text};
-use crate::settings::secret::Secret;
+use crate::settings::secret::{Secret, sha256_hex};
 use crate::store::{CallerId, Collection, StateStore, StoreError};
 
 /// How long a sign-in page stays usable: time to find a password, not to leave it open.
@@ -30,6 +30,51 @@ pub struct Pending {
     redirect_uri: String,
     state: Option<String>,
     challenge: Option<String>,
+    /// The SHA-256 of the cookie the page set in the browser that opened it: only that
+    /// browser can submit the form, so a request id that leaks (or is planted in another
+    /// person's browser) signs no one in.
+    #[serde(default)]
+    browser: Option<String>,
+}
+
+impl Pending {
+    /// Who asks, as the page names it: ChatGPT or Claude when the code goes to their own
+    /// callback host, otherwise the registered name, unverified.
+    fn shown_client(&self) -> (&str, bool) {
+        match clients::known_app(&self.redirect_uri) {
+            Some(app) => (app, true),
+            None => (&self.client_name, false),
+        }
+    }
+}
+
+/// The cookie that binds a sign-in page to its browser, one per page (two open sign-ins in
+/// two tabs keep their own).
+fn browser_cookie_name(request_id: &str) -> String {
+    format!("tgpt_signin_{request_id}")
+}
+
+/// `Set-Cookie` for the page: only sent back to the form's own path, never readable by
+/// script, never sent from another site, gone when the page expires.
+fn browser_cookie(request_id: &str, value: &str, secure: bool, max_age: Duration) -> String {
+    let name = browser_cookie_name(request_id);
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{name}={value}; Path={AUTHORIZE_PATH}; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+        max_age.as_secs()
+    )
+}
+
+/// The value of cookie `name` in the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
 }
 
 /// The waiting requests, by random id, each for [`PENDING_TTL`], in the state store: the
@@ -80,20 +125,28 @@ pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Resp
         Err(message) => return page::problem(StatusCode::BAD_REQUEST, &message),
     };
     match check_request(&state, &params).await {
-        Ok(pending) => {
-            let redirect_host = host_of(&pending.redirect_uri);
-            let client = pending.client_name.clone();
+        Ok(mut pending) => {
+            let browser = tokens::random_id();
+            pending.browser = Some(sha256_hex(&browser));
             let request = match state.inner.pending.add(&pending).await {
                 Ok(request) => request,
                 Err(error) => return store_problem(&error),
             };
-            page::sign_in(&SignIn {
-                client: &client,
-                redirect_host: &redirect_host,
+            let (client, verified) = pending.shown_client();
+            let mut response = page::sign_in(&SignIn {
+                client,
+                verified,
+                redirect_host: &host_of(&pending.redirect_uri),
                 request: &request,
                 username: "",
                 error: None,
-            })
+            });
+            let secure = state.public_url().get().starts_with("https://");
+            let cookie = browser_cookie(&request, &browser, secure, PENDING_TTL);
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
         }
         Err(Refusal::Page(message)) => page::problem(StatusCode::BAD_REQUEST, &message),
         Err(Refusal::Redirect {
@@ -142,9 +195,21 @@ pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
             "This sign-in page has expired or was already used. Go back to ChatGPT or Claude and connect again.",
         );
     };
+    if let Some(expected) = &pending.browser {
+        let presented = cookie(&headers, &browser_cookie_name(&request_id)).map(sha256_hex);
+        if presented.as_deref() != Some(expected.as_str()) {
+            tracing::info!("sign-in form refused: not from the browser that opened the page");
+            return page::problem(
+                StatusCode::BAD_REQUEST,
+                "This sign-in page was opened in another browser, or your browser did not keep its cookie. Go back to ChatGPT or Claude and connect again, in this browser.",
+            );
+        }
+    }
+    let (client, verified) = pending.shown_client();
     let again = |error: &str| {
         page::sign_in(&SignIn {
-            client: &pending.client_name,
+            client,
+            verified,
             redirect_host: &host_of(&pending.redirect_uri),
             request: &request_id,
             username: &username,
@@ -185,7 +250,13 @@ pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
     tracing::info!(client = %pending.client_name, "OAuth sign-in: code issued");
     let mut pairs = vec![("code", code.expose().to_string())];
     pairs.extend(pending.state.map(|s| ("state", s)));
-    redirect_with(&pending.redirect_uri, &pairs)
+    let mut response = redirect_with(&pending.redirect_uri, &pairs);
+    let secure = state.public_url().get().starts_with("https://");
+    let spent = browser_cookie(&request_id, "", secure, Duration::ZERO);
+    if let Ok(value) = HeaderValue::from_str(&spent) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Whether the form was posted from our own page: `Sec-Fetch-Site`, when sent, must be
@@ -317,6 +388,7 @@ async fn check_request(
         redirect_uri,
         state,
         challenge,
+        browser: None,
     })
 }
 

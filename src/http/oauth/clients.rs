@@ -17,6 +17,28 @@ use crate::store::{Collection, StateStore, StoreError};
 
 /// Longest client name kept (it is shown on the sign-in page).
 const MAX_CLIENT_NAME_CHARS: usize = 80;
+/// The apps the sign-in page names, by the hosts their published OAuth callbacks are on
+/// (ChatGPT's connectors and GPT Actions, Claude's connectors). A client on any other host
+/// is shown by the name it registered, marked unverified: anyone can register "ChatGPT".
+const KNOWN_APPS: &[(&str, &[&str])] = &[
+    ("ChatGPT", &["chatgpt.com", "chat.openai.com"]),
+    ("Claude", &["claude.ai", "claude.com"]),
+];
+
+/// The app a redirect URI belongs to, when it is an https URI on one of [`KNOWN_APPS`]'
+/// callback hosts.
+pub fn known_app(redirect_uri: &str) -> Option<&'static str> {
+    let url = Url::parse(redirect_uri).ok()?;
+    if url.scheme() != "https" || url.port().is_some() || !url.username().is_empty() {
+        return None;
+    }
+    let host = url.host_str()?;
+    KNOWN_APPS
+        .iter()
+        .find(|(_, hosts)| hosts.contains(&host))
+        .map(|(app, _)| *app)
+}
+
 /// Hosts of ChatGPT's GPT Action OAuth callbacks: `https://<host>/aip/<gpt id>/oauth/callback`.
 const GPT_ACTION_CALLBACK_HOSTS: &[&str] = &["chatgpt.com", "chat.openai.com"];
 
@@ -454,6 +476,32 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_their_own_callback_hosts_name_chatgpt_and_claude() {
+        let known = [
+            (
+                "https://chatgpt.com/connector_platform_oauth_redirect",
+                "ChatGPT",
+            ),
+            ("https://chat.openai.com/aip/g-1/oauth/callback", "ChatGPT"),
+            ("https://claude.ai/api/mcp/auth_callback", "Claude"),
+            ("https://claude.com/api/mcp/auth_callback", "Claude"),
+        ];
+        for (uri, app) in known {
+            assert_eq!(known_app(uri), Some(app), "{uri}");
+        }
+        for other in [
+            "https://chatgpt.com.evil.example/cb",
+            "https://claude-ai.example/api/mcp/auth_callback",
+            "http://claude.ai/api/mcp/auth_callback",
+            "https://claude.ai:8443/cb",
+            "https://x@claude.ai/cb",
+            "http://127.0.0.1:9/callback",
+        ] {
+            assert_eq!(known_app(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn gpt_action_callbacks_only() {

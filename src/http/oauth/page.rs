@@ -19,6 +19,9 @@ const CSP: &str =
 pub struct SignIn<'a> {
     /// Who asks: the client's name.
     pub client: &'a str,
+    /// Whether that name is vouched for by where the code goes (ChatGPT's or Claude's own
+    /// callback host); otherwise the page says the app is unverified.
+    pub verified: bool,
     /// Where the person goes back to, as a host name.
     pub redirect_host: &'a str,
     /// The pending authorization request's id (a hidden field).
@@ -45,7 +48,7 @@ pub fn sign_in(page: &SignIn<'_>) -> Response {
         SIGNIN_HTML,
         &[
             ("{{style}}", STYLE_CSS),
-            ("{{client}}", &escape(page.client)),
+            ("{{who}}", &who(page)),
             ("{{redirect_host}}", &escape(page.redirect_host)),
             ("{{action}}", super::AUTHORIZE_PATH),
             ("{{request}}", &escape(page.request)),
@@ -56,6 +59,18 @@ pub fn sign_in(page: &SignIn<'_>) -> Response {
         ],
     );
     secured(StatusCode::OK, html)
+}
+
+/// Who asks, as the page says it: a verified app by name, any other as an unverified app
+/// that calls itself something.
+fn who(page: &SignIn<'_>) -> String {
+    match page.verified {
+        true => format!("<strong>{}</strong>", escape(page.client)),
+        false => format!(
+            r#"An app that calls itself <strong>“{}”</strong> <span class="unverified">(unverified)</span>"#,
+            escape(page.client)
+        ),
+    }
 }
 
 /// A page for requests that cannot go back to the client (unknown client, bad redirect
@@ -131,6 +146,7 @@ mod tests {
     fn everything_echoed_is_escaped() {
         let page = SignIn {
             client: "<script>alert(1)</script>",
+            verified: false,
             redirect_host: "a\"b",
             request: "r'1",
             username: "\"><img src=x>{{error}}",
