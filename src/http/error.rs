@@ -54,7 +54,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Op(op) => match op {
-                OpError::BadInput { .. } | OpError::Refused(_) => StatusCode::BAD_REQUEST,
+                OpError::BadInput { .. } => StatusCode::BAD_REQUEST,
+                OpError::Refused(_) => StatusCode::CONFLICT,
+                OpError::NotFound { .. } => StatusCode::NOT_FOUND,
                 OpError::LoginRequired
                 | OpError::SessionExpired
                 | OpError::SignInEnded

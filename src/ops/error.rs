@@ -36,8 +36,17 @@ pub enum OpError {
         "Tidsreg refused the stored password of this server's own login; the server's owner must run `tidsreg-gpt login` again"
     )]
     StoredLoginRejected,
+    /// Tidsreg would not take a well-formed booking (unknown or closed activity, a kind not
+    /// allowed), or an earlier attempt is still unsettled: a conflict with Tidsreg's state
+    /// (409), not a malformed request.
     #[error("{0}")]
     Refused(String),
+    /// Well-formed input naming something that does not exist (week 53 of a 52-week year).
+    #[error("{message}")]
+    NotFound {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Upstream(String),
     #[error(
@@ -83,7 +92,8 @@ impl OpError {
             Self::LoginRequired => "tidsreg_login_required",
             Self::SessionExpired | Self::SignInEnded => "tidsreg_session_expired",
             Self::LoginRejected | Self::StoredLoginRejected => "tidsreg_login_rejected",
-            Self::Refused(_) => "bad_request",
+            Self::Refused(_) => "refused",
+            Self::NotFound { .. } => "not_found",
             Self::Upstream(_) => "upstream_error",
             Self::UpstreamTimeout | Self::BookingInDoubt => "upstream_timeout",
             Self::TooManyFailedSignIns { .. } => "rate_limited",
@@ -94,7 +104,7 @@ impl OpError {
     /// The offending input field, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Self::BadInput { field, .. } => Some(field),
+            Self::BadInput { field, .. } | Self::NotFound { field, .. } => Some(field),
             _ => None,
         }
     }

@@ -156,11 +156,21 @@ impl Ops {
                 )
             })?,
         };
-        let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(|| {
-            OpError::bad_input(
+        if !(1..=53).contains(&week) {
+            return Err(OpError::bad_input(
                 "week",
-                format!("{year} has no ISO week {week}; weeks run from 1 to 52 or 53"),
-            )
+                format!("`week` must be an ISO week number from 1 to 53 (got `{week}`)"),
+            ));
+        }
+        // A week number the schema allows but this year lacks is a week that does not
+        // exist (404), not a malformed request.
+        let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(|| {
+            OpError::NotFound {
+                field: "week",
+                message: format!(
+                    "{year} has no ISO week {week}: it has 52 weeks; ask the user which week they meant"
+                ),
+            }
         })?;
         Ok(bounds(monday))
     }

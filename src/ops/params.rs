@@ -134,14 +134,29 @@ pub fn hours(field: &'static str, raw: Option<&str>) -> Result<f64, OpError> {
 pub fn text_of(value: Option<&serde_json::Value>) -> Option<String> {
     match value? {
         serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
+        // JSON Schema counts `14.0` as an integer, so it is one here too.
+        serde_json::Value::Number(n) => Some(match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 2f64.powi(53) => {
+                format!("{}", f as i64)
+            }
+            _ => n.to_string(),
+        }),
         serde_json::Value::Null => None,
         other => Some(other.to_string()),
     }
 }
 
-/// A required, non-blank text.
+/// A required, non-blank text without control characters (the schema's pattern for
+/// required texts says the same).
 pub fn required<'a>(field: &'static str, raw: Option<&'a str>) -> Result<&'a str, OpError> {
+    if raw.is_some_and(|raw| raw.chars().any(char::is_control)) {
+        return Err(OpError::bad_input(
+            field,
+            format!(
+                "`{field}` holds a control character (such as a line break, tab or NUL); write it on one line without them"
+            ),
+        ));
+    }
     match raw.map(str::trim) {
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(OpError::bad_input(
@@ -192,11 +207,12 @@ mod tests {
 
     #[test]
     fn json_numbers_and_strings_read_alike() {
-        let v = serde_json::json!({"a": 4201, "b": "4201", "c": null, "d": 2.5});
+        let v = serde_json::json!({"a": 4201, "b": "4201", "c": null, "d": 2.5, "e": 14.0});
         assert_eq!(text_of(v.get("a")).as_deref(), Some("4201"));
         assert_eq!(text_of(v.get("b")).as_deref(), Some("4201"));
         assert_eq!(text_of(v.get("c")), None);
         assert_eq!(text_of(v.get("d")).as_deref(), Some("2.5"));
+        assert_eq!(text_of(v.get("e")).as_deref(), Some("14"), "a whole number");
         assert_eq!(text_of(v.get("missing")), None);
     }
 

@@ -26,7 +26,7 @@ pub struct ReportInput {
     /// First day, YYYY-MM-DD (year 1900 to 2200); defaults to the first day of the month of `to`.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub from: Text,
-    /// Last day, YYYY-MM-DD (year 1900 to 2200); defaults to today. At most 92 days after `from`.
+    /// Last day, YYYY-MM-DD (year 1900 to 2200); defaults to today. A report covers at most 92 days: a longer period is cut to its last 92, with a warning.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub to: Text,
 }
@@ -50,6 +50,9 @@ pub struct Report {
     /// Working days up to today with nothing booked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub empty_days: Vec<String>,
+    /// How the period differs from the one asked for, if it does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Hours under one name (a customer, a project, an activity or a date).
@@ -76,7 +79,7 @@ impl Ops {
             Some(raw) => params::date("from", raw)?,
             None => to.with_day(1).unwrap_or(to),
         };
-        check_range(from, to)?;
+        let (from, to, warnings) = period(from, to);
         let days = self
             .with_session(caller, |signed_in| async move {
                 let weeks = mondays(from, to).map(|monday| {
@@ -95,27 +98,37 @@ impl Ops {
                 Ok(weeks.into_iter().flatten().collect::<Vec<_>>())
             })
             .await?;
-        Ok(build(&days, from, to, today, self.expected_hours))
+        Ok(Report {
+            warnings,
+            ..build(&days, from, to, today, self.expected_hours)
+        })
     }
 }
 
-fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), OpError> {
-    if from > to {
-        return Err(OpError::bad_input(
-            "from",
-            format!("`from` ({from}) is after `to` ({to}); swap them"),
+/// The period a report covers, and what was changed to get it. Both ends are valid dates,
+/// so a request is never refused for its period (a schema cannot say "at most 92 days
+/// apart"): ends in the wrong order are swapped, and a longer period is cut to its last
+/// [`MAX_REPORT_DAYS`] days; each change is a warning in the answer.
+fn period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate, Vec<String>) {
+    let mut warnings = Vec::new();
+    let (from, to) = if from > to {
+        warnings.push(format!(
+            "`from` ({from}) was after `to` ({to}), so the report runs from {to} to {from}"
         ));
-    }
+        (to, from)
+    } else {
+        (from, to)
+    };
     let days = (to - from).num_days() + 1;
-    if days > MAX_REPORT_DAYS {
-        return Err(OpError::bad_input(
-            "to",
-            format!(
-                "the period is {days} days; a report covers at most {MAX_REPORT_DAYS}: split it into smaller periods"
-            ),
-        ));
+    if days <= MAX_REPORT_DAYS {
+        return (from, to, warnings);
     }
-    Ok(())
+    let cut = to - Duration::days(MAX_REPORT_DAYS - 1);
+    let before = cut - Duration::days(1);
+    warnings.push(format!(
+        "the period asked for is {days} days and a report covers at most {MAX_REPORT_DAYS}: this one covers {cut} to {to} only; ask again for {from} to {before}, in parts of up to {MAX_REPORT_DAYS} days, and add them up"
+    ));
+    (cut, to, warnings)
 }
 
 /// The Monday of every week touching the period.
@@ -201,6 +214,7 @@ pub fn build(
             .filter(|d| d.total == 0.0)
             .map(|d| d.date.clone())
             .collect(),
+        warnings: Vec::new(),
     }
 }
 
@@ -225,16 +239,19 @@ mod tests {
     }
 
     #[test]
-    fn ranges_are_checked() {
-        assert!(check_range(date("2026-01-01"), date("2026-04-02")).is_ok());
-        let err = check_range(date("2026-01-01"), date("2026-04-03")).unwrap_err();
-        assert_eq!(err.field(), Some("to"));
-        assert_eq!(
-            check_range(date("2026-02-02"), date("2026-02-01"))
-                .unwrap_err()
-                .field(),
-            Some("from")
+    fn a_period_is_never_refused_but_swapped_or_cut_with_a_warning() {
+        let (from, to, warnings) = period(date("2026-01-01"), date("2026-04-02"));
+        assert_eq!((from, to), (date("2026-01-01"), date("2026-04-02")));
+        assert!(warnings.is_empty(), "92 days is a whole report");
+        let (from, to, warnings) = period(date("2026-01-01"), date("2026-04-03"));
+        assert_eq!((from, to), (date("2026-01-02"), date("2026-04-03")));
+        assert!(
+            warnings[0].contains("2026-01-01 to 2026-01-01"),
+            "{warnings:?}"
         );
+        let (from, to, warnings) = period(date("2026-02-02"), date("2026-02-01"));
+        assert_eq!((from, to), (date("2026-02-01"), date("2026-02-02")));
+        assert!(warnings[0].contains("was after"), "{warnings:?}");
     }
 
     #[test]

@@ -193,12 +193,12 @@ async fn bad_bookings_name_the_field_and_book_nothing() {
 }
 
 #[tokio::test]
-async fn an_upstream_refusal_is_a_400_that_says_what_to_check() {
+async fn an_upstream_refusal_is_a_409_that_says_what_to_check() {
     let server = start().await;
     server.login(KEY_A).await;
     let body = json!({"date": "2026-03-02", "hours": 1, "activityId": 999999, "kindId": 13});
     let (status, answer) = server.post_json(Some(KEY_A), "/api/hours", body).await;
-    let message = assert_error(status, &answer, StatusCode::BAD_REQUEST, "bad_request");
+    let message = assert_error(status, &answer, StatusCode::CONFLICT, "refused");
     assert!(message.contains("refused"), "{message}");
     assert!(message.contains("activities of the phase"), "{message}");
 }
@@ -260,7 +260,6 @@ async fn week_bounds_and_their_errors() {
     assert!(week["start"].is_string());
     for (path, field) in [
         ("/api/week?year=2026&week=54", "week"),
-        ("/api/week?year=2025&week=53", "week"),
         ("/api/week?week=x", "week"),
         ("/api/week?year=twenty", "year"),
     ] {
@@ -268,6 +267,12 @@ async fn week_bounds_and_their_errors() {
         assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
         assert_eq!(body["field"], field, "{path}");
     }
+    // A week number the schema allows that this year lacks: no such week, not a bad call.
+    let (status, body) = server.get(Some(KEY_A), "/api/week?year=2025&week=53").await;
+    let message = assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    assert!(message.contains("has 52 weeks"), "{message}");
+    let (status, week) = server.get(Some(KEY_A), "/api/week?year=2026&week=53").await;
+    assert_eq!(status, StatusCode::OK, "2026 has a week 53: {week}");
 }
 
 /// Tidsreg stores a booking but answers after our time-out: the booking is "in doubt". The

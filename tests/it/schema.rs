@@ -66,3 +66,76 @@ fn every_operation_documents_its_errors_with_the_shared_error_shape() {
         }
     }
 }
+
+/// The pattern the template gives `components.schemas.<name>`, or a parameter's, found by
+/// its first line after `key`.
+fn pattern_after(template: &str, key: &str) -> regex::Regex {
+    let start = template.find(key).unwrap_or_else(|| panic!("no {key}"));
+    let line = template[start..]
+        .lines()
+        .find(|line| line.trim_start().starts_with("pattern:"))
+        .unwrap();
+    let quoted = line.trim_start().trim_start_matches("pattern:").trim();
+    let pattern = &quoted[1..quoted.len() - 1];
+    let pattern = match quoted.starts_with('"') {
+        true => pattern.replace("\\\\", "\\"),
+        false => pattern.to_string(),
+    };
+    regex::Regex::new(&pattern).unwrap()
+}
+
+/// Schemathesis sends whatever the schema allows and expects it taken, and whatever it
+/// forbids and expects it refused: the date pattern and the server must agree on every
+/// string, checked here on every day-shaped string of the years around the range.
+#[test]
+fn the_date_pattern_allows_exactly_the_dates_the_server_takes() {
+    let template = include_str!("../../openapi.template.yaml");
+    let day = pattern_after(template, "    Day:\n");
+    let mut checked = 0;
+    for year in 1898..=2202 {
+        for month in 0..=13 {
+            for day_of_month in 0..=32 {
+                let text = format!("{year:04}-{month:02}-{day_of_month:02}");
+                let server = tidsreg_gpt::ops::params::date("date", &text).is_ok();
+                assert_eq!(day.is_match(&text), server, "{text}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100_000);
+    for odd in [
+        "2024-1-8",
+        "+2024-01-08",
+        " 2024-01-08",
+        "2024-01-08 ",
+        "20240108",
+    ] {
+        assert!(!day.is_match(odd), "{odd}");
+    }
+}
+
+#[test]
+fn the_name_pattern_allows_exactly_the_names_the_server_takes() {
+    let template = include_str!("../../openapi.template.yaml");
+    let name = pattern_after(template, "- name: activityName");
+    for text in [
+        "Udvikling",
+        " Udvikling ",
+        "Købmand & Søn",
+        "a",
+        "",
+        " ",
+        "\u{a0}",
+        "\u{85}",
+        "a\tb",
+        "a\nb",
+        "tab\t",
+        "\u{0}",
+        "\u{9f}x",
+        "\u{2028}",
+        "\u{200b}",
+    ] {
+        let server = tidsreg_gpt::ops::params::required("activityName", Some(text)).is_ok();
+        assert_eq!(name.is_match(text), server, "{text:?}");
+    }
+}
