@@ -64,6 +64,19 @@ pub async fn door(State(state): State<AppState>, request: Request, next: Next) -
     if let Err(refused) = state.limits.check_address(address) {
         return refused.into_response();
     }
+    if let Entrance::Mcp { .. } = entrance
+        && let Some(why) = state
+            .allowed_origins
+            .refusal(request.headers(), &state.public_url.get())
+    {
+        tracing::info!(why, "MCP request refused: foreign Host or Origin");
+        return ApiError::Transport {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: why,
+        }
+        .into_response();
+    }
     request
         .extensions_mut()
         .insert(rate_limits::ClientAddress(address));

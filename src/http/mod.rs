@@ -4,6 +4,7 @@
 //! and every rate limit). Under them sit the REST routes ([`api`]), the MCP endpoint
 //! ([`mcp`]) and the OAuth server ([`oauth`]); none of the three imports another.
 
+pub mod allowed_origins;
 pub mod api;
 pub mod api_keys;
 pub mod connections;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(state, door::door))
+        .layer(from_fn(mcp::json_rpc_errors))
         .layer(DefaultBodyLimit::max(frame::MAX_BODY_BYTES))
         .layer(from_fn(frame::frame))
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use url::Url;
 
+use super::allowed_origins::AllowedOrigins;
 use super::api_keys::ApiKeys;
 use super::connections::ConnectionLimits;
 use super::live_text::LiveSchema;
@@ -56,6 +57,11 @@ pub struct AppConfig {
     pub sealer: Sealer,
     /// How many connections stay open, and how long a silent one is kept.
     pub connection_limits: ConnectionLimits,
+    /// The URL this server answers at locally (its listening address); with its loopback
+    /// aliases and the public URL, the names `/mcp` accepts in `Host` and `Origin`.
+    pub local_url: String,
+    /// More web origins `/mcp` accepts (`--allow-origin`).
+    pub allowed_origins: Vec<String>,
 }
 
 impl AppConfig {
@@ -83,6 +89,8 @@ impl AppConfig {
             store: StateStore::new(store),
             sealer,
             connection_limits: ConnectionLimits::default(),
+            local_url: public_url.to_string(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -118,6 +126,8 @@ pub struct Shared {
     /// The base URL clients outside see.
     pub public_url: PublicUrl,
     pub connection_limits: ConnectionLimits,
+    /// The names `/mcp` answers to (DNS-rebinding protection).
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl AppState {
@@ -169,6 +179,7 @@ impl AppState {
             login_budget,
             public_url: config.public_url,
             connection_limits: config.connection_limits,
+            allowed_origins: AllowedOrigins::new(&config.local_url, &config.allowed_origins),
         })))
     }
 }

@@ -165,6 +165,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TIDSREG_GPT_TRUST_PROXY", value_name = "CIDR[,CIDR]")]
     pub trust_proxy: Option<String>,
 
+    /// More web origins allowed to call /mcp from a browser, comma-separated (like
+    /// http://localhost:6274 for the MCP Inspector) [default: only this server's own URLs]
+    #[arg(long, env = "TIDSREG_GPT_ALLOW_ORIGIN", value_name = "ORIGIN[,ORIGIN]")]
+    pub allow_origin: Option<String>,
+
     /// Seconds opening the ngrok tunnel may take before serve says it failed (and keeps
     /// serving locally) [default: 10]
     #[arg(long, env = "TIDSREG_GPT_TUNNEL_TIMEOUT", value_name = "SECONDS")]

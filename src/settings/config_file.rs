@@ -47,6 +47,9 @@ pub struct FileConfig {
     /// Proxies whose X-Forwarded-For names the client (CIDR ranges, comma-separated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_proxy: Option<String>,
+    /// More web origins allowed to call /mcp from a browser (comma-separated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_origin: Option<String>,
     /// Where the state lives: a file path, or a redis:// URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,

@@ -146,6 +146,8 @@ pub struct ServeSettings {
     pub store: StoreLocation,
     /// Proxies whose `X-Forwarded-For` is believed (empty: the TCP peer is the client).
     pub trusted_proxies: Vec<IpNet>,
+    /// Web origins allowed on `/mcp` besides this server's own URLs (`--allow-origin`).
+    pub allowed_origins: Vec<String>,
     /// The key sealing Tidsreg cookies in the store; `None` until `serve` generates it.
     pub state_key: Option<Secret>,
     pub open_browser: bool,
@@ -301,6 +303,12 @@ impl ServeSettings {
             }
             (None, TunnelPlan::None { .. }) => Vec::new(),
         };
+        let allow = p.pick("allow_origin", args.allow_origin, file.allow_origin, text);
+        let allowed_origins = allow
+            .as_deref()
+            .map(parse_origins)
+            .transpose()?
+            .unwrap_or_default();
         let keys = api_keys
             .iter()
             .map(|k| k.id.as_str())
@@ -336,6 +344,7 @@ impl ServeSettings {
             store,
             state_key,
             trusted_proxies,
+            allowed_origins,
             oauth_client,
             open_browser: !args.no_open,
             clipboard: !args.no_clipboard,
@@ -439,6 +448,29 @@ fn parse_ranges(raw: &str) -> Result<Vec<IpNet>> {
                         "--trust-proxy `{range}` is not an address or CIDR range; write it like 10.0.0.0/8 or 192.0.2.7"
                     )
                 })
+        })
+        .collect()
+}
+
+/// `--allow-origin`: web origins (`scheme://host[:port]`), comma-separated.
+fn parse_origins(raw: &str) -> Result<Vec<String>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let parsed = url::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.username().is_empty()
+            });
+            match parsed {
+                Some(url) => Ok(url.origin().ascii_serialization()),
+                None => Err(anyhow::anyhow!(
+                    "--allow-origin `{origin}` is not a web origin; write it like https://example.com or http://localhost:6274 (scheme, host and port, no path)"
+                )),
+            }
         })
         .collect()
 }

@@ -12,6 +12,7 @@ mod hours;
 mod keys;
 mod lookups;
 mod mcp;
+mod mcp_transport;
 mod oauth;
 mod schema;
 mod search_report;

@@ -344,7 +344,8 @@ async fn guessing_passwords_through_the_login_tool_is_limited() {
                 .unwrap();
             assert!((1..=60).contains(&retry_after), "{retry_after}");
             let body: Value = response.json().await.unwrap();
-            let words = body["error"].as_str().unwrap();
+            assert_eq!(body["error"]["data"]["code"], "rate_limited", "{body}");
+            let words = body["error"]["message"].as_str().unwrap();
             assert!(
                 words.contains(&format!("wait {retry_after} seconds")),
                 "{body}"

@@ -113,6 +113,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         cache_ttl: settings.cache_ttl,
         expected_hours: settings.expected_hours,
         credentials: settings.credentials.clone(),
+        allowed_origins: settings.allowed_origins.clone(),
         ..AppConfig::new(upstream_url.clone(), &local_url)
     })?;
     let live_schema = state.schema.clone();

@@ -8,6 +8,7 @@
 
 mod hours_tools;
 mod tools;
+mod transport_errors;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use crate::ops::Ops;
 use crate::store::CallerId;
 
 pub use tools::LOGIN_TOOL;
+pub use transport_errors::json_rpc_errors;
 
 /// Where the MCP endpoint is mounted.
 pub const MCP_PATH: &str = "/mcp";
