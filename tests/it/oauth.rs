@@ -42,7 +42,7 @@ fn assert_oauth_error(status: StatusCode, body: &Value, code: &str) {
 fn assert_challenge(server: &TestServer, challenge: Option<String>) {
     let challenge = challenge.expect("a WWW-Authenticate header");
     let metadata = format!(
-        r#"resource_metadata="{}/.well-known/oauth-protected-resource""#,
+        r#"resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
         server.url
     );
     assert!(challenge.starts_with("Bearer "), "{challenge}");
@@ -70,6 +70,7 @@ async fn discovery_documents_point_at_this_server() {
     assert_eq!(auth["revocation_endpoint"], format!("{base}/oauth/revoke"));
     assert_eq!(auth["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(auth["response_types_supported"], json!(["code"]));
+    assert_eq!(auth["authorization_response_iss_parameter_supported"], true);
 
     let (_, resource) = server
         .get(None, "/.well-known/oauth-protected-resource")
@@ -91,7 +92,7 @@ async fn discovery_documents_point_at_this_server() {
     let challenge = response.headers().get(WWW_AUTHENTICATE).cloned();
     let (status, body) = into_json(response).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["code"], "unauthorized", "{body}");
+    assert_eq!(body["error"]["data"]["code"], "unauthorized", "{body}");
     assert_challenge(&server, challenge.map(|v| v.to_str().unwrap().to_string()));
 }
 
@@ -461,7 +462,7 @@ fn serve_prints_the_mcp_url_and_the_static_client_it_stored_but_not_its_secret()
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
     assert!(
-        challenge.contains(&format!("{base}/.well-known/oauth-protected-resource")),
+        challenge.contains(&format!("{base}/.well-known/oauth-protected-resource/mcp")),
         "{challenge}"
     );
 }
@@ -774,4 +775,41 @@ async fn a_sign_in_page_can_be_submitted_only_from_the_browser_that_opened_it() 
     code_from(&response, &client, "s1");
     let spent = response.headers()["set-cookie"].to_str().unwrap();
     assert!(spent.contains("Max-Age=0"), "{spent}");
+}
+
+/// The `Location` of an authorization response, parsed.
+fn location_params(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    let location = response.headers()[LOCATION].to_str().unwrap();
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn authorization_responses_name_the_issuer_and_unknown_scopes_are_refused() {
+    let server = start().await;
+    let client = register(&server).await;
+    let pkce = pkce();
+    let (_, html) = open_page(&authorize_url(&server, &client, &pkce.challenge, "s1")).await;
+    let response = submit(&server, &request_id(&html), DEMO_USERNAME, DEMO_PASSWORD).await;
+    let params = location_params(&response);
+    assert!(params.contains_key("code"), "{params:?}");
+    assert_eq!(params["iss"], server.url, "RFC 9207");
+
+    let url = authorize_url(&server, &client, &pkce.challenge, "s2")
+        .replace("scope=tidsreg", "scope=tidsreg+admin");
+    let response = oauth::http().get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let params = location_params(&response);
+    assert_eq!(params["error"], "invalid_scope", "{params:?}");
+    assert!(params["error_description"].contains("admin"), "{params:?}");
+    assert_eq!(params["state"], "s2");
+    assert_eq!(params["iss"], server.url);
+
+    let url = authorize_url(&server, &client, &pkce.challenge, "s3")
+        .replace("scope=tidsreg", "scope=tidsreg+offline_access");
+    let (status, html) = open_page(&url).await;
+    assert_eq!(status, StatusCode::OK, "offline_access is taken: {html}");
 }

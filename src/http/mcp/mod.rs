@@ -130,7 +130,11 @@ pub fn router(ops: Ops) -> Router {
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    Router::new().route_service(MCP_PATH, service)
+    Router::new()
+        .route_service(MCP_PATH, service)
+        .route_layer(axum::middleware::from_fn(
+            transport_errors::refuse_malformed,
+        ))
 }
 
 #[cfg(test)]

@@ -31,7 +31,9 @@ const NOT_ADMITTED: i64 = -32001;
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// The layer in front of `/mcp` (outside the door, so the door's refusals are rewritten
-/// too); every other path passes untouched.
+/// too); every other path passes untouched. It reads a JSON body once, for the id to echo
+/// and for [`refuse_malformed`] to judge after the door has let the caller in (so a caller
+/// without a token learns that first).
 pub async fn json_rpc_errors(request: Request, next: Next) -> Response {
     if request.uri().path() != MCP_PATH {
         return next.run(request).await;
@@ -56,6 +58,25 @@ pub async fn json_rpc_errors(request: Request, next: Next) -> Response {
     as_json_rpc_error(response, id).await
 }
 
+/// Behind the door, on `/mcp` itself: refuses a body that is not one JSON-RPC message, as
+/// [`json_rpc_errors`] judged it.
+pub async fn refuse_malformed(request: Request, next: Next) -> Response {
+    match request.extensions().get::<Malformed>() {
+        Some(Malformed { code, message, id }) => {
+            error(StatusCode::BAD_REQUEST, id.clone(), *code, message)
+        }
+        None => next.run(request).await,
+    }
+}
+
+/// Why a body is not one JSON-RPC message (a request extension).
+#[derive(Debug, Clone)]
+struct Malformed {
+    code: i64,
+    message: String,
+    id: Value,
+}
+
 fn is_json(request: &Request) -> bool {
     request
         .headers()
@@ -68,9 +89,10 @@ fn is_json(request: &Request) -> bool {
         })
 }
 
-/// Reads the body once to check it is one JSON-RPC message, and hands it on with its id.
+/// Reads the body once, notes whether it is one JSON-RPC message, and hands it on with
+/// its id.
 async fn read_message(request: Request) -> Result<(Request, Value), Response> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, crate::http::frame::MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -81,25 +103,35 @@ async fn read_message(request: Request) -> Result<(Request, Value), Response> {
                 "the request body is too large; send one JSON-RPC message of at most 64 KiB",
             )
         })?;
-    let message: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
+    let (id, malformed) = match serde_json::from_slice::<Value>(&bytes) {
+        Err(e) => (
             Value::Null,
-            PARSE_ERROR,
-            &format!("Parse error: the body is not JSON ({e})"),
-        )
-    })?;
-    let id = message.get("id").cloned().unwrap_or(Value::Null);
-    let problem = match &message {
-        Value::Array(_) => Some("JSON-RPC batches are not supported: send one message per request"),
-        Value::Object(fields) if fields.get("jsonrpc") != Some(&json!("2.0")) => {
-            Some("Invalid Request: a JSON-RPC 2.0 message needs \"jsonrpc\": \"2.0\"")
+            Some((
+                PARSE_ERROR,
+                format!("Parse error: the body is not JSON ({e})"),
+            )),
+        ),
+        Ok(message) => {
+            let id = message.get("id").cloned().unwrap_or(Value::Null);
+            let problem = match &message {
+                Value::Array(_) => {
+                    Some("JSON-RPC batches are not supported: send one message per request")
+                }
+                Value::Object(fields) if fields.get("jsonrpc") != Some(&json!("2.0")) => {
+                    Some("Invalid Request: a JSON-RPC 2.0 message needs \"jsonrpc\": \"2.0\"")
+                }
+                Value::Object(_) => None,
+                _ => Some("Invalid Request: a JSON-RPC message is a JSON object"),
+            };
+            (id, problem.map(|p| (INVALID_REQUEST, p.to_string())))
         }
-        Value::Object(_) => None,
-        _ => Some("Invalid Request: a JSON-RPC message is a JSON object"),
     };
-    if let Some(problem) = problem {
-        return Err(error(StatusCode::BAD_REQUEST, id, INVALID_REQUEST, problem));
+    if let Some((code, message)) = malformed {
+        parts.extensions.insert(Malformed {
+            code,
+            message,
+            id: id.clone(),
+        });
     }
     Ok((Request::from_parts(parts, Body::from(bytes)), id))
 }

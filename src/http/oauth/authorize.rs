@@ -19,6 +19,10 @@ use crate::ops::{LoginInput, OpError, Text};
 use crate::settings::secret::{Secret, sha256_hex};
 use crate::store::{CallerId, Collection, StateStore, StoreError};
 
+/// Scopes a sign-in may ask for: ours, and `offline_access`, which some clients add to
+/// ask for a refresh token (one comes anyway). Anything else is `invalid_scope`.
+const KNOWN_SCOPES: &[&str] = &[SCOPE, "offline_access"];
+
 /// How long a sign-in page stays usable: time to find a password, not to leave it open.
 pub const PENDING_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -124,6 +128,7 @@ pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Resp
         Ok(params) => params,
         Err(message) => return page::problem(StatusCode::BAD_REQUEST, &message),
     };
+    let iss = issuer(&state);
     match check_request(&state, &params).await {
         Ok(mut pending) => {
             let browser = tokens::random_id();
@@ -160,6 +165,7 @@ pub async fn show(State(state): State<OAuth>, RawQuery(query): RawQuery) -> Resp
                 ("error_description", description),
             ];
             pairs.extend(state.map(|s| ("state", s)));
+            pairs.push(("iss", iss));
             redirect_with(&redirect_uri, &pairs)
         }
     }
@@ -250,6 +256,7 @@ pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
     tracing::info!(client = %pending.client_name, "OAuth sign-in: code issued");
     let mut pairs = vec![("code", code.expose().to_string())];
     pairs.extend(pending.state.map(|s| ("state", s)));
+    pairs.push(("iss", issuer(&state)));
     let mut response = redirect_with(&pending.redirect_uri, &pairs);
     let secure = state.public_url().get().starts_with("https://");
     let spent = browser_cookie(&request_id, "", secure, Duration::ZERO);
@@ -257,6 +264,12 @@ pub async fn submit(State(state): State<OAuth>, headers: HeaderMap, body: Bytes)
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+/// The `iss` of an authorization response (RFC 9207): this server's issuer, so a client
+/// talking to several servers can tell which one answered.
+fn issuer(oauth: &OAuth) -> String {
+    oauth.public_url().get().to_string()
 }
 
 /// Whether the form was posted from our own page: `Sec-Fetch-Site`, when sent, must be
@@ -373,6 +386,16 @@ async fn check_request(
             ));
         }
         _ => {}
+    }
+    if let Some(unknown) = param("scope")
+        .unwrap_or_default()
+        .split(' ')
+        .find(|scope| !scope.is_empty() && !KNOWN_SCOPES.contains(scope))
+    {
+        return Err(refuse(
+            "invalid_scope",
+            &format!("the scope `{unknown}` is not offered here; ask for `{SCOPE}` (or no scope)"),
+        ));
     }
     if let Some(resource) = param("resource")
         && !oauth.serves_resource(resource)

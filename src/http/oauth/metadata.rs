@@ -26,6 +26,8 @@ pub async fn authorization_server(State(state): State<OAuth>) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        // RFC 9207: every authorization response names this issuer in `iss`.
+        "authorization_response_iss_parameter_supported": true,
     }))
 }
 

@@ -114,7 +114,12 @@ impl OAuth {
     /// The value of `WWW-Authenticate` on a 401 from `/mcp` (MCP authorization spec, RFC
     /// 9728 §5.1); `invalid_token` when a token was presented but is not (or no longer) good.
     pub fn challenge(&self, token_presented: bool) -> String {
-        let metadata = self.inner.public_url.join(RESOURCE_METADATA_PATH);
+        // The document for `/mcp` itself, whose `resource` is the MCP URL the client
+        // called (RFC 9728 §3.3: it must match what the client asked for).
+        let metadata = self
+            .inner
+            .public_url
+            .join(&format!("{RESOURCE_METADATA_PATH}{MCP_PATH}"));
         let error = if token_presented {
             r#", error="invalid_token", error_description="the access token is unknown, expired or revoked; refresh it or sign in again""#
         } else {
