@@ -12,7 +12,7 @@ use super::api_keys::ApiKeys;
 use super::connections::ConnectionLimits;
 use super::live_text::LiveSchema;
 use super::login_budget::LoginBudget;
-use super::oauth::{self, OAuth, RegistrationCaps};
+use super::oauth::{self, ClientDocuments, OAuth, RegistrationCaps};
 use super::public_url::PublicUrl;
 use super::rate_limits::{Limits, TrustedProxies};
 use crate::ops::Ops;
@@ -62,6 +62,9 @@ pub struct AppConfig {
     pub local_url: String,
     /// More web origins `/mcp` accepts (`--allow-origin`).
     pub allowed_origins: Vec<String>,
+    /// Whether client metadata documents may be fetched from loopback over plain http:
+    /// tests (and the conformance suite) serve them there; never on a real server.
+    pub client_documents_from_loopback: bool,
 }
 
 impl AppConfig {
@@ -91,6 +94,7 @@ impl AppConfig {
             connection_limits: ConnectionLimits::default(),
             local_url: public_url.to_string(),
             allowed_origins: Vec::new(),
+            client_documents_from_loopback: false,
         }
     }
 }
@@ -161,6 +165,7 @@ impl AppState {
             config.clock.clone(),
             config.store.clone(),
             config.registration_caps,
+            ClientDocuments::new(config.client_documents_from_loopback),
         );
         let login_budget = LoginBudget::new(
             config.store,

@@ -813,3 +813,98 @@ async fn authorization_responses_name_the_issuer_and_unknown_scopes_are_refused(
     let (status, html) = open_page(&url).await;
     assert_eq!(status, StatusCode::OK, "offline_access is taken: {html}");
 }
+
+/// Serves `document` (with `{url}` replaced by the document's own URL) at
+/// `http://127.0.0.1:<port>/client-metadata.json`, as a CIMD client publishes its metadata.
+async fn serve_client_document(document: Value) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/client-metadata.json",
+        listener.local_addr().unwrap()
+    );
+    let body = document.to_string().replace("{url}", &url);
+    let app = axum::Router::new().route(
+        "/client-metadata.json",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_client_named_by_its_metadata_document_signs_in_without_registering() {
+    let server = start_configured(|config| config.client_documents_from_loopback = true).await;
+    let (_, auth) = server
+        .get(None, "/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(auth["client_id_metadata_document_supported"], true);
+
+    let url = serve_client_document(json!({
+        "client_id": "{url}",
+        "client_name": "CIMD test app",
+        "redirect_uris": [oauth::REDIRECT_URI],
+        "token_endpoint_auth_method": "none",
+    }))
+    .await;
+    let client = Client {
+        id: url,
+        secret: None,
+        redirect_uri: oauth::REDIRECT_URI.into(),
+    };
+    let pkce = pkce();
+    let (status, html) = open_page(&authorize_url(&server, &client, &pkce.challenge, "c1")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("CIMD test app"), "{html}");
+    let response = submit(&server, &request_id(&html), DEMO_USERNAME, DEMO_PASSWORD).await;
+    let code = code_from(&response, &client, "c1");
+    let (status, body) = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(mcp_status(&server, access).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_metadata_document_that_is_not_its_own_url_or_lists_another_redirect_is_refused() {
+    let server = start_configured(|config| config.client_documents_from_loopback = true).await;
+    let elsewhere = serve_client_document(json!({
+        "client_id": "https://claude.ai/oauth/mcp-oauth-client-metadata",
+        "redirect_uris": [oauth::REDIRECT_URI],
+    }))
+    .await;
+    let other_redirect = serve_client_document(json!({
+        "client_id": "{url}",
+        "redirect_uris": ["https://app.example/callback"],
+    }))
+    .await;
+    for (id, words) in [
+        (elsewhere, "is not its own URL"),
+        (other_redirect, "not one the app registered"),
+    ] {
+        let client = Client {
+            id,
+            secret: None,
+            redirect_uri: oauth::REDIRECT_URI.into(),
+        };
+        let (status, html) =
+            open_page(&authorize_url(&server, &client, &pkce().challenge, "c")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    // Without the test switch, a loopback http document is never fetched.
+    let server = start().await;
+    let url = serve_client_document(
+        json!({"client_id": "{url}", "redirect_uris": [oauth::REDIRECT_URI]}),
+    )
+    .await;
+    let client = Client {
+        id: url,
+        secret: None,
+        redirect_uri: oauth::REDIRECT_URI.into(),
+    };
+    let (status, html) = open_page(&authorize_url(&server, &client, &pkce().challenge, "c")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("must use https"), "{html}");
+}

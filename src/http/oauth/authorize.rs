@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use url::Url;
 
+use super::clients::LookupError;
 use super::grants::{CodeRequest, NewGrant};
 use super::page::{self, SignIn};
 use super::{AUTHORIZE_PATH, OAuth, SCOPE, clients, tokens};
@@ -325,9 +326,15 @@ async fn check_request(
             "The sign-in link has no client_id. Connect again from ChatGPT or Claude.".into(),
         )
     })?;
-    let client = oauth.inner.clients.get(client_id).await.map_err(|error| {
-        tracing::warn!(%error, "state store call failed");
-        Refusal::Page("The server cannot look this app up right now (its state store does not answer). Wait a moment and connect again.".into())
+    let client = oauth.inner.clients.get(client_id).await.map_err(|error| match error {
+        LookupError::Store(error) => {
+            tracing::warn!(%error, "state store call failed");
+            Refusal::Page("The server cannot look this app up right now (its state store does not answer). Wait a moment and connect again.".into())
+        }
+        LookupError::Document(why) => {
+            tracing::info!(client_id, why, "client metadata document refused");
+            Refusal::Page(format!("This app ({client_id}) cannot sign in here: its client metadata document cannot be used ({why}). Tell the app's developer."))
+        }
     })?;
     let client = client.ok_or_else(|| {
         Refusal::Page(

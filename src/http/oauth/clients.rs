@@ -9,6 +9,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::client_documents::{self, ClientDocument, ClientDocuments};
 use super::error::OAuthError;
 use super::tokens;
 use crate::settings::config_file::OAuthClient;
@@ -149,11 +150,32 @@ pub const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(60 * 60);
 pub struct Clients {
     fixed: Option<Client>,
     store: StateStore,
+    /// Clients known by a metadata document URL instead of a registration.
+    documents: ClientDocuments,
+}
+
+/// Why a client cannot be looked up.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The client's metadata document cannot be used; the words say why.
+    #[error("the app's client metadata document cannot be used: {0}")]
+    Document(String),
+}
+
+impl From<LookupError> for OAuthError {
+    fn from(error: LookupError) -> Self {
+        match error {
+            LookupError::Store(error) => error.into(),
+            LookupError::Document(_) => OAuthError::invalid_client(error.to_string()),
+        }
+    }
 }
 
 impl Clients {
     /// The static client (if configured) and no registered ones yet.
-    pub fn new(fixed: Option<&OAuthClient>, store: StateStore) -> Self {
+    pub fn new(fixed: Option<&OAuthClient>, store: StateStore, documents: ClientDocuments) -> Self {
         let fixed = fixed.map(|c| Client {
             id: c.id.clone(),
             name: "ChatGPT (GPT Action)".into(),
@@ -165,24 +187,37 @@ impl Clients {
             },
             auth_method: None,
         });
-        Self { fixed, store }
+        Self {
+            fixed,
+            store,
+            documents,
+        }
     }
 
-    /// The client called `id`.
-    pub async fn get(&self, id: &str) -> Result<Option<Client>, StoreError> {
+    /// The client called `id`: the static one, a registered one, or the one a metadata
+    /// document URL describes.
+    pub async fn get(&self, id: &str) -> Result<Option<Client>, LookupError> {
         if let Some(fixed) = self.fixed.as_ref().filter(|c| c.id == id) {
             return Ok(Some(fixed.clone()));
         }
-        self.store.get(Collection::Clients, id).await
+        if client_documents::is_document_url(id) {
+            let document = self
+                .documents
+                .get(id)
+                .await
+                .map_err(LookupError::Document)?;
+            return client_of_document(document).map(Some);
+        }
+        Ok(self.store.get(Collection::Clients, id).await?)
     }
 
     /// Keeps a registered client another [`CLIENT_TTL`]: it has just been used.
     pub async fn touch(&self, client: &Client) -> Result<(), StoreError> {
-        if self
+        let fixed = self
             .fixed
             .as_ref()
-            .is_some_and(|fixed| fixed.id == client.id)
-        {
+            .is_some_and(|fixed| fixed.id == client.id);
+        if fixed || client_documents::is_document_url(&client.id) {
             return Ok(());
         }
         self.store
@@ -326,6 +361,43 @@ fn check_auth_method(registered: AuthMethod, presented: AuthMethod) -> Result<()
         _ => return Ok(()),
     };
     Err(OAuthError::invalid_client(problem))
+}
+
+/// The client a metadata document describes: public (PKCE), with the redirect URIs it
+/// lists, under the rules a registration meets.
+fn client_of_document(document: ClientDocument) -> Result<Client, LookupError> {
+    let refuse = |why: String| LookupError::Document(why);
+    match document.token_endpoint_auth_method.as_deref() {
+        None | Some("none") => {}
+        Some(other) => {
+            return Err(refuse(format!(
+                "it asks for `{other}`, and this server takes only `none` (with PKCE) from such clients"
+            )));
+        }
+    }
+    if document.redirect_uris.is_empty() {
+        return Err(refuse("it lists no redirect_uris".into()));
+    }
+    for uri in &document.redirect_uris {
+        check_redirect_uri(uri).map_err(|e| refuse(e.description))?;
+    }
+    let name = match document.client_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => {
+            check_client_name(name).map_err(|e| refuse(e.description))?;
+            name.to_string()
+        }
+        _ => Url::parse(&document.client_id)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| document.client_id.clone()),
+    };
+    Ok(Client {
+        id: document.client_id,
+        name,
+        secret_hash: None,
+        redirects: Redirects::Exact(document.redirect_uris),
+        auth_method: Some(AuthMethod::None),
+    })
 }
 
 fn check_registration(request: &Registration) -> Result<(), OAuthError> {

@@ -28,6 +28,9 @@ pub async fn authorization_server(State(state): State<OAuth>) -> Json<Value> {
         "revocation_endpoint_auth_methods_supported": auth_methods,
         // RFC 9207: every authorization response names this issuer in `iss`.
         "authorization_response_iss_parameter_supported": true,
+        // A client may name itself by the URL of its metadata document instead of
+        // registering (CIMD); such clients are public and use PKCE.
+        "client_id_metadata_document_supported": true,
     }))
 }
 

@@ -9,6 +9,7 @@
 //! bearer tokens on `/mcp` and `/api`, as the grant's [`CallerId`].
 
 mod authorize;
+mod client_documents;
 mod clients;
 mod endpoints;
 pub mod error;
@@ -16,6 +17,7 @@ mod grants;
 mod metadata;
 mod page;
 mod registration_budget;
+pub use client_documents::ClientDocuments;
 pub use registration_budget::RegistrationCaps;
 pub mod tokens;
 
@@ -78,13 +80,14 @@ impl OAuth {
         clock: Clock,
         store: StateStore,
         registration_caps: RegistrationCaps,
+        documents: ClientDocuments,
     ) -> Self {
         let sessions = ops.sessions().clone();
         Self {
             inner: Arc::new(Inner {
                 ops,
                 public_url,
-                clients: clients::Clients::new(static_client, store.clone()),
+                clients: clients::Clients::new(static_client, store.clone(), documents),
                 grants: grants::Grants::new(
                     store.clone(),
                     sessions,
