@@ -12,7 +12,7 @@ use super::api_keys::ApiKeys;
 use super::connections::ConnectionLimits;
 use super::live_text::LiveSchema;
 use super::login_budget::LoginBudget;
-use super::oauth::{self, ClientDocuments, OAuth, RegistrationCaps};
+use super::oauth::{self, ClientDocuments, Clients, OAuth, RegistrationCaps};
 use super::public_url::PublicUrl;
 use super::rate_limits::{Limits, TrustedProxies};
 use crate::ops::Ops;
@@ -157,15 +157,19 @@ impl AppState {
             Some(credentials) => ops.with_credentials(credentials),
             None => ops,
         };
-        let oauth = OAuth::new(
+        let clients = Clients::new(
             config.static_client.as_ref(),
+            config.store.clone(),
+            ClientDocuments::new(config.client_documents_from_loopback),
+        );
+        let oauth = OAuth::new(
+            clients,
             config.access_token_ttl,
             config.public_url.clone(),
             ops.clone(),
             config.clock.clone(),
             config.store.clone(),
             config.registration_caps,
-            ClientDocuments::new(config.client_documents_from_loopback),
         );
         let login_budget = LoginBudget::new(
             config.store,

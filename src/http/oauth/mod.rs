@@ -18,6 +18,7 @@ mod metadata;
 mod page;
 mod registration_budget;
 pub use client_documents::ClientDocuments;
+pub use clients::Clients;
 pub use registration_budget::RegistrationCaps;
 pub mod tokens;
 
@@ -29,7 +30,6 @@ use axum::routing::{get, post};
 
 use super::public_url::PublicUrl;
 use crate::ops::Ops;
-use crate::settings::config_file::OAuthClient;
 use crate::store::{CallerId, Clock, StateStore, StoreError};
 
 pub use grants::CODE_TTL;
@@ -73,21 +73,20 @@ impl OAuth {
     /// A server at `public_url` whose grants sign in through `ops` and keep their Tidsreg
     /// sessions in its session store; access tokens live `access_token_ttl` on `clock`.
     pub fn new(
-        static_client: Option<&OAuthClient>,
+        clients: Clients,
         access_token_ttl: Duration,
         public_url: PublicUrl,
         ops: Ops,
         clock: Clock,
         store: StateStore,
         registration_caps: RegistrationCaps,
-        documents: ClientDocuments,
     ) -> Self {
         let sessions = ops.sessions().clone();
         Self {
             inner: Arc::new(Inner {
                 ops,
                 public_url,
-                clients: clients::Clients::new(static_client, store.clone(), documents),
+                clients,
                 grants: grants::Grants::new(
                     store.clone(),
                     sessions,
