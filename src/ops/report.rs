@@ -26,7 +26,7 @@ pub struct ReportInput {
     /// First day, YYYY-MM-DD (year 1900 to 2200); defaults to the first day of the month of `to`.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub from: Text,
-    /// Last day, YYYY-MM-DD (year 1900 to 2200); defaults to today. A report covers at most 92 days: a longer period is cut to its last 92, with a warning.
+    /// Last day, YYYY-MM-DD (year 1900 to 2200); defaults to today. A report covers at most 92 days; a longer period is cut to its last 92, with a warning.
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub to: Text,
 }
