@@ -41,6 +41,7 @@ const ROUTES: &[&str] = &[
     "/Find/SelectKinds",
     "/Hours",
     "/api/hours",
+    "/api/Hours",
     "/api/selector/projects",
 ];
 
