@@ -21,7 +21,7 @@ pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
 const MAX_TEXT_CHARS: usize = 500;
 
 /// Input of booking hours: numbers and numeric strings both work.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterInput {
     /// The day to book, YYYY-MM-DD (year 1900 to 2200).
@@ -128,6 +128,21 @@ impl Ops {
                 IDEMPOTENCY_WINDOW,
             ),
         };
+        self.book_once(caller, &key, booking, window).await
+    }
+
+    /// Books `booking` once under the store record `key` (kept `window`): a second call
+    /// with the same key answers the first booking (re-reading its day) instead of booking
+    /// again, waits for it while it is in flight, and settles it when it is in doubt. Single
+    /// bookings and each line of a batch come through here.
+    pub(super) async fn book_once(
+        &self,
+        caller: &CallerId,
+        key: &str,
+        booking: Booking,
+        window: Duration,
+    ) -> Result<Booked, OpError> {
+        let key = key.to_owned();
         let started = tokio::time::Instant::now();
         loop {
             let claim = Remembered::claim(&booking);
@@ -153,6 +168,7 @@ impl Ops {
                     ..
                 }) => {
                     answer.replayed = true;
+                    self.read_day_again(caller, &mut answer).await;
                     return Ok(answer);
                 }
                 Some(found) if found.in_doubt => {
@@ -278,6 +294,25 @@ impl Ops {
         Ok(answer)
     }
 
+    /// A replayed answer's day as Tidsreg holds it now, not as it was at the first booking:
+    /// other bookings may have changed it since. If it cannot be read, the first answer's
+    /// day stays, and a warning says so.
+    async fn read_day_again(&self, caller: &CallerId, answer: &mut Booked) {
+        let date = answer.booked.date;
+        self.forget_week(caller, date).await;
+        match self.week_hours(caller, date).await {
+            Ok(week) => {
+                let date = date.format(params::DATE_FORMAT).to_string();
+                answer.day = week.days.into_iter().find(|d| d.date == date);
+                answer.week_total = Some(week.total);
+                answer.warnings = week.warnings;
+            }
+            Err(error) => answer.warnings.push(format!(
+                "booked once already; reading the day again failed ({error}), so `day` shows it as it was at that booking: read the week to see it now"
+            )),
+        }
+    }
+
     /// The day's total hours as Tidsreg holds it now.
     async fn day_total(&self, caller: &CallerId, date: NaiveDate) -> Result<f64, OpError> {
         let week = self.week_hours(caller, date).await?;
@@ -379,7 +414,8 @@ fn refused(status: u16, excerpt: &str) -> OpError {
     ))
 }
 
-fn validate(input: RegisterInput) -> Result<Booking, OpError> {
+/// The booking an input asks for, or the first thing wrong with it.
+pub(super) fn validate(input: RegisterInput) -> Result<Booking, OpError> {
     // Untrimmed: a date with spaces around it is refused, like any other malformed date.
     params::required("date", input.date.as_deref())?;
     let date = params::date("date", input.date.as_deref().unwrap_or_default())?;
@@ -418,6 +454,13 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
         ));
     }
     Ok(text)
+}
+
+/// The store key of line `index` of a batch: the batch's identity (its Idempotency-Key, or
+/// its whole content) and the line's place in it, so two equal lines of one batch are two
+/// bookings, and the same batch sent again books none of them twice.
+pub(super) fn batch_line_key(caller: &CallerId, batch: &str, index: usize) -> String {
+    record_key(&format!("{caller}\u{0}batch\u{0}{batch}\u{0}{index}"))
 }
 
 /// The store key of a booking's record: a hash, so no caller, key or note is readable there.
