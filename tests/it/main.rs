@@ -19,3 +19,4 @@ mod settings;
 mod state;
 mod stored_login;
 mod tunnel;
+mod week_booking;

@@ -26,6 +26,7 @@ const READ_ONLY: &[&str] = &[
     "get_week",
     "search",
     "get_report",
+    "copy_week",
 ];
 
 /// An MCP client connected to `/mcp` with `token` as its bearer.
@@ -98,6 +99,13 @@ async fn handshake_gives_instructions_and_tools_say_what_they_do() {
     let login = tool(&tools, "login").annotations.clone().unwrap();
     assert_eq!(login.read_only_hint, Some(false));
     assert_eq!(login.destructive_hint, Some(false));
+    let batch = tool(&tools, "register_hours_batch")
+        .annotations
+        .clone()
+        .unwrap();
+    assert_eq!(batch.read_only_hint, Some(false));
+    assert_eq!(batch.destructive_hint, Some(false));
+    assert_eq!(batch.open_world_hint, Some(false));
     // Ids are integers and dates strings in the input schemas.
     let projects = serde_json::to_value(&tool(&tools, "list_projects").input_schema).unwrap();
     assert_eq!(

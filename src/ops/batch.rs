@@ -1,0 +1,378 @@
+//! `register_hours_batch`: a week (or any set of days) booked in one confirmed call. The
+//! whole batch is checked before anything is sent — each line's date, hours, texts, that
+//! its activity is open on its day and allows its kind — and refused whole when any line is
+//! wrong. Then each line is booked once, in order, through the same store-backed records as
+//! a single booking (`booking::book_once`), keyed by the batch and the line's place in it: a
+//! retried batch books nothing twice, and a line left in doubt is settled by the retry.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::booking::{KEYED_WINDOW, batch_line_key, validate};
+use super::hours::{DayHours, monday_of, round2};
+use super::open_activities::OpenActivities;
+use super::params::Text;
+use super::{IDEMPOTENCY_WINDOW, OpError, Ops, RegisterInput, holidays, params};
+use crate::store::CallerId;
+use crate::tidsreg::Booking;
+
+/// Most lines one batch may hold: two weeks of several activities a day.
+pub const MAX_BATCH_LINES: usize = 50;
+
+/// Input of booking several lines at once.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchInput {
+    /// The bookings, 1 to 50, booked in this order; each line is what one registerHours call takes (date, hours, activityId, kindId, note, contactName). copyWeek answers lines ready to send.
+    #[schemars(with = "Vec<RegisterInput>", length(min = 1, max = 50))]
+    pub lines: Option<Vec<RegisterInput>>,
+    /// True to check the batch and answer what it would book, booking nothing; defaults to false.
+    #[schemars(with = "Option<bool>")]
+    pub dry_run: Text,
+    /// The `Idempotency-Key` header of a REST call: the same batch with the same key is
+    /// booked once. Not an argument; MCP batches are matched by their content.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub idempotency_key: Option<String>,
+}
+
+/// What happened to one line.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum LineStatus {
+    /// Dry run: it would be booked.
+    Planned,
+    /// Booked now.
+    Booked,
+    /// Booked by an earlier call of the same batch; not booked again.
+    Replayed,
+    /// Tidsreg did not take it (see `why`).
+    Failed,
+    /// Not sent, because an earlier line failed.
+    NotSent,
+}
+
+/// One line's outcome.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineOutcome {
+    /// The line's index in `lines`, from 0.
+    pub line: usize,
+    pub status: LineStatus,
+    #[serde(flatten)]
+    pub booking: Booking,
+    /// Customer / project / phase / activity (kind).
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// The answer of a batch.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchAnswer {
+    pub dry_run: bool,
+    /// False when a line failed: see `message` for what is booked and what to do.
+    pub complete: bool,
+    /// Hours the batch books (or, in a dry run, would book).
+    pub hours: f64,
+    pub message: String,
+    pub lines: Vec<LineOutcome>,
+    /// The batch's days as Tidsreg now holds them (absent in a dry run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<DayHours>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Ops {
+    /// Checks every line, then (unless a dry run) books each once, in order.
+    pub async fn register_hours_batch(
+        &self,
+        caller: &CallerId,
+        input: BatchInput,
+    ) -> Result<BatchAnswer, OpError> {
+        let dry_run = dry_run(input.dry_run.as_deref())?;
+        let lines = input.lines.unwrap_or_default();
+        if lines.is_empty() || lines.len() > MAX_BATCH_LINES {
+            return Err(OpError::bad_input(
+                "lines",
+                format!(
+                    "`lines` must hold 1 to {MAX_BATCH_LINES} bookings (got {}), each like {{\"date\": \"2026-03-02\", \"hours\": 7.5, \"activityId\": 4201, \"kindId\": 13}}; split a longer batch",
+                    lines.len()
+                ),
+            ));
+        }
+        let (bookings, whats) = self.checked_lines(caller, lines).await?;
+        let hours = round2(bookings.iter().map(|b| b.hours).sum());
+        let warnings = holiday_warnings(&bookings);
+        if dry_run {
+            let count = bookings.len();
+            let lines = outcomes(bookings, whats, |_| (LineStatus::Planned, None));
+            return Ok(BatchAnswer {
+                dry_run,
+                complete: true,
+                hours,
+                message: format!(
+                    "dry run: nothing is booked; these {count} lines ({hours} hours) pass every check. Show them to the user as one table, and on their yes send the same lines with dryRun false"
+                ),
+                lines,
+                days: Vec::new(),
+                warnings,
+            });
+        }
+        let (batch, window) = match input
+            .idempotency_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            Some(key) => (format!("key\u{0}{key}"), KEYED_WINDOW),
+            None => (format!("content\u{0}{bookings:?}"), IDEMPOTENCY_WINDOW),
+        };
+        let mut statuses: Vec<(LineStatus, Option<String>)> = Vec::new();
+        let mut failure = None;
+        for (index, booking) in bookings.iter().enumerate() {
+            if failure.is_some() {
+                statuses.push((LineStatus::NotSent, None));
+                continue;
+            }
+            let key = batch_line_key(caller, &batch, index);
+            match self.book_once(caller, &key, booking.clone(), window).await {
+                Ok(booked) if booked.replayed => statuses.push((LineStatus::Replayed, None)),
+                Ok(_) => statuses.push((LineStatus::Booked, None)),
+                // Nothing of this batch is booked yet: the error is the whole answer.
+                Err(error) if index == 0 => return Err(error),
+                Err(error) => {
+                    statuses.push((LineStatus::Failed, Some(error.to_string())));
+                    failure = Some(index);
+                }
+            }
+        }
+        let days = self.days_now(caller, &bookings).await;
+        let message = summary(&statuses, failure, hours);
+        let mut statuses = statuses.into_iter();
+        let lines = outcomes(bookings, whats, |_| {
+            statuses.next().unwrap_or((LineStatus::NotSent, None))
+        });
+        Ok(BatchAnswer {
+            dry_run,
+            complete: failure.is_none(),
+            hours,
+            message,
+            lines,
+            days,
+            warnings,
+        })
+    }
+
+    /// Every line checked, on its own and against the catalogue; any bad line refuses the
+    /// whole batch, naming each bad line. Answers the bookings and what each books on.
+    async fn checked_lines(
+        &self,
+        caller: &CallerId,
+        lines: Vec<RegisterInput>,
+    ) -> Result<(Vec<Booking>, Vec<String>), OpError> {
+        let total = lines.len();
+        let mut problems = Vec::new();
+        let mut valid = Vec::new();
+        for (index, line) in lines.into_iter().enumerate() {
+            match validate(line) {
+                Ok(booking) => valid.push((index, booking)),
+                Err(error) => problems.push(format!("lines[{index}]: {error}")),
+            }
+        }
+        let wanted: Vec<(u64, NaiveDate)> =
+            valid.iter().map(|(_, b)| (b.activity_id, b.date)).collect();
+        let open = self
+            .with_session(caller, |signed_in| {
+                let wanted = &wanted;
+                async move { self.open_activities(&signed_in, wanted).await }
+            })
+            .await?;
+        let mut whats = Vec::new();
+        for (index, booking) in &valid {
+            match line_problem(&open, booking) {
+                Some(problem) => problems.push(format!("lines[{index}]: {problem}")),
+                None => whats.push(what(&open, booking)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(OpError::bad_input(
+                "lines",
+                format!(
+                    "{} of the {total} lines cannot be booked, so nothing was booked: {}. Fix those lines or leave them out, then send the batch again",
+                    problems.len(),
+                    problems.join("; ")
+                ),
+            ));
+        }
+        Ok((valid.into_iter().map(|(_, b)| b).collect(), whats))
+    }
+
+    /// The batch's days as Tidsreg holds them now (each line's read-back left them fresh in
+    /// the session's cache, so this asks Tidsreg again only where that failed).
+    async fn days_now(&self, caller: &CallerId, bookings: &[Booking]) -> Vec<DayHours> {
+        let dates: BTreeSet<NaiveDate> = bookings.iter().map(|b| b.date).collect();
+        let mondays: BTreeSet<NaiveDate> = dates.iter().map(|d| monday_of(*d)).collect();
+        let mut days = Vec::new();
+        for monday in mondays {
+            match self.week_hours(caller, monday).await {
+                Ok(week) => days.extend(week.days.into_iter().filter(|day| {
+                    NaiveDate::parse_from_str(&day.date, params::DATE_FORMAT)
+                        .is_ok_and(|d| dates.contains(&d))
+                })),
+                Err(error) => {
+                    tracing::info!(%error, "the batch's days could not be read back");
+                }
+            }
+        }
+        days
+    }
+}
+
+/// What is wrong with a line the catalogue knows about, if anything.
+pub(super) fn line_problem(open: &OpenActivities, booking: &Booking) -> Option<String> {
+    let (id, date) = (booking.activity_id, booking.date);
+    let Some(place) = open.place(id) else {
+        return Some(format!(
+            "activityId {id} is no activity open to the user on {date}; find the right one with `search` for that date"
+        ));
+    };
+    if !open.is_open(id, date) {
+        return Some(format!(
+            "{} is closed on {date}; leave the line out or pick another activity",
+            place.path()
+        ));
+    }
+    let kinds = open.kinds(id);
+    if !kinds.iter().any(|k| k.id == booking.kind_id) {
+        let allowed: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("{} ({})", k.name, k.id))
+            .collect();
+        return Some(format!(
+            "kindId {} is not allowed on {}; it allows {}",
+            booking.kind_id,
+            place.path(),
+            if allowed.is_empty() {
+                "no kind Tidsreg could name".to_owned()
+            } else {
+                allowed.join(", ")
+            }
+        ));
+    }
+    None
+}
+
+/// "Customer / project / phase / activity (kind)" of a line that passed its checks.
+pub(super) fn what(open: &OpenActivities, booking: &Booking) -> String {
+    let path = open
+        .place(booking.activity_id)
+        .map_or_else(|| booking.activity_id.to_string(), |p| p.path());
+    let kind = open
+        .kinds(booking.activity_id)
+        .iter()
+        .find(|k| k.id == booking.kind_id)
+        .map_or_else(|| booking.kind_id.to_string(), |k| k.name.clone());
+    format!("{path} ({kind})")
+}
+
+/// A warning for each line dated on a Danish public holiday.
+pub(super) fn holiday_warnings(bookings: &[Booking]) -> Vec<String> {
+    let days: BTreeSet<NaiveDate> = bookings.iter().map(|b| b.date).collect();
+    days.into_iter()
+        .filter_map(|day| {
+            holidays::holiday(day).map(|name| {
+                format!("{day} is {name}, a public holiday in Denmark: make sure the user worked that day")
+            })
+        })
+        .collect()
+}
+
+fn dry_run(raw: Option<&str>) -> Result<bool, OpError> {
+    match raw.map(str::trim) {
+        None => Ok(false),
+        Some(raw) if raw.eq_ignore_ascii_case("true") => Ok(true),
+        Some(raw) if raw.eq_ignore_ascii_case("false") => Ok(false),
+        Some(raw) => Err(OpError::bad_input(
+            "dryRun",
+            format!("`dryRun` must be true or false (got `{raw}`)"),
+        )),
+    }
+}
+
+fn outcomes(
+    bookings: Vec<Booking>,
+    whats: Vec<String>,
+    mut status: impl FnMut(usize) -> (LineStatus, Option<String>),
+) -> Vec<LineOutcome> {
+    bookings
+        .into_iter()
+        .zip(whats)
+        .enumerate()
+        .map(|(line, (booking, what))| {
+            let (status, why) = status(line);
+            LineOutcome {
+                line,
+                status,
+                booking,
+                what,
+                why,
+            }
+        })
+        .collect()
+}
+
+/// What the batch did, in words that say exactly which lines are booked.
+fn summary(
+    statuses: &[(LineStatus, Option<String>)],
+    failure: Option<usize>,
+    hours: f64,
+) -> String {
+    let indexes = |wanted: &[LineStatus]| -> Vec<String> {
+        statuses
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, _))| wanted.contains(s))
+            .map(|(i, _)| i.to_string())
+            .collect()
+    };
+    let booked = indexes(&[LineStatus::Booked]);
+    let replayed = indexes(&[LineStatus::Replayed]);
+    match failure {
+        None if booked.is_empty() => format!(
+            "all {} lines were booked by an earlier call of this batch; nothing was booked twice",
+            replayed.len()
+        ),
+        None => format!(
+            "booked {} lines, {hours} hours{}",
+            booked.len(),
+            if replayed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; lines {} were booked by an earlier call and not again",
+                    replayed.join(", ")
+                )
+            }
+        ),
+        Some(failed) => {
+            let done = indexes(&[LineStatus::Booked, LineStatus::Replayed]);
+            let not_sent = indexes(&[LineStatus::NotSent]);
+            format!(
+                "NOT COMPLETE: lines {} are booked; line {failed} failed (see its `why`){}. Tell the user. Sending this same batch again books only what is not booked yet; a changed batch must leave out lines {}",
+                done.join(", "),
+                if not_sent.is_empty() {
+                    String::new()
+                } else {
+                    format!("; lines {} were not sent", not_sent.join(", "))
+                },
+                done.join(", ")
+            )
+        }
+    }
+}
