@@ -284,6 +284,10 @@ async fn register_hours(
     State(controls): State<FakeControls>,
     body: Bytes,
 ) -> Response {
+    if !controls.take_booking() {
+        let message = "Injected booking failure";
+        return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+    }
     match parse_booking(&form_pairs(&body)) {
         Ok(booking) => {
             controls.add_booking(session.user, booking);

@@ -90,8 +90,13 @@ struct Shared {
     /// 0 means "no injected failure".
     fail_status: AtomicU16,
     html_instead_of_json: AtomicBool,
+    /// Bookings still taken before `POST /api/hours` fails; [`NO_BOOKING_LIMIT`] is off.
+    bookings_left: AtomicU64,
     counters: Counters,
 }
+
+/// `bookings_left` when no booking failure is injected.
+const NO_BOOKING_LIMIT: u64 = u64::MAX;
 
 impl Default for Shared {
     fn default() -> Self {
@@ -103,6 +108,7 @@ impl Default for Shared {
             latency_after_nanos: AtomicU64::new(0),
             fail_status: AtomicU16::new(0),
             html_instead_of_json: AtomicBool::new(false),
+            bookings_left: AtomicU64::new(NO_BOOKING_LIMIT),
             counters: Counters::default(),
         }
     }
@@ -196,6 +202,25 @@ impl FakeControls {
         self.shared
             .html_instead_of_json
             .store(on, Ordering::Relaxed);
+    }
+
+    /// With `Some(n)`, `POST /api/hours` takes `n` more bookings, then answers 500 to every
+    /// other one (a Tidsreg failing in the middle of a batch); `None` turns it off.
+    pub fn fail_bookings_after(&self, n: Option<u64>) {
+        let left = n.unwrap_or(NO_BOOKING_LIMIT);
+        self.shared.bookings_left.store(left, Ordering::Relaxed);
+    }
+
+    /// Whether one more booking may be taken (counting it down when limited).
+    pub(super) fn take_booking(&self) -> bool {
+        self.shared
+            .bookings_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| match left {
+                NO_BOOKING_LIMIT => Some(left),
+                0 => None,
+                n => Some(n - 1),
+            })
+            .is_ok()
     }
 
     /// Total requests received since start or the last [`Self::reset_counters`], all paths.
