@@ -21,6 +21,18 @@ use crate::tidsreg::Booking;
 
 /// Most lines one batch may hold: two weeks of several activities a day.
 pub const MAX_BATCH_LINES: usize = 50;
+/// How long a batch may spend sending lines before it leaves the rest for a retry: each
+/// line costs Tidsreg three calls, and the answer must come within the request's 30 s.
+const SENDING_BUDGET: std::time::Duration = std::time::Duration::from_secs(18);
+
+/// Why a batch stopped before its last line.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// This line failed.
+    Failed(usize),
+    /// The sending budget ran out before this line.
+    OutOfTime(usize),
+}
 
 /// Input of booking several lines at once.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -133,10 +145,16 @@ impl Ops {
             Some(key) => (format!("key\u{0}{key}"), KEYED_WINDOW),
             None => (format!("content\u{0}{bookings:?}"), IDEMPOTENCY_WINDOW),
         };
+        let started = tokio::time::Instant::now();
         let mut statuses: Vec<(LineStatus, Option<String>)> = Vec::new();
-        let mut failure = None;
+        let mut stop = None;
         for (index, booking) in bookings.iter().enumerate() {
-            if failure.is_some() {
+            if stop.is_some() {
+                statuses.push((LineStatus::NotSent, None));
+                continue;
+            }
+            if started.elapsed() > SENDING_BUDGET {
+                stop = Some(Stop::OutOfTime(index));
                 statuses.push((LineStatus::NotSent, None));
                 continue;
             }
@@ -144,23 +162,23 @@ impl Ops {
             match self.book_once(caller, &key, booking.clone(), window).await {
                 Ok(booked) if booked.replayed => statuses.push((LineStatus::Replayed, None)),
                 Ok(_) => statuses.push((LineStatus::Booked, None)),
-                // Nothing of this batch is booked yet: the error is the whole answer.
+                // Nothing of this batch is booked by this call: the error is the whole answer.
                 Err(error) if index == 0 => return Err(error),
                 Err(error) => {
                     statuses.push((LineStatus::Failed, Some(error.to_string())));
-                    failure = Some(index);
+                    stop = Some(Stop::Failed(index));
                 }
             }
         }
         let days = self.days_now(caller, &bookings).await;
-        let message = summary(&statuses, failure, hours);
+        let message = summary(&statuses, stop, hours);
         let mut statuses = statuses.into_iter();
         let lines = outcomes(bookings, whats, |_| {
             statuses.next().unwrap_or((LineStatus::NotSent, None))
         });
         Ok(BatchAnswer {
             dry_run,
-            complete: failure.is_none(),
+            complete: stop.is_none(),
             hours,
             message,
             lines,
@@ -187,12 +205,15 @@ impl Ops {
         }
         let wanted: Vec<(u64, NaiveDate)> =
             valid.iter().map(|(_, b)| (b.activity_id, b.date)).collect();
-        let open = self
-            .with_session(caller, |signed_in| {
+        let open = if wanted.is_empty() {
+            OpenActivities::default()
+        } else {
+            self.with_session(caller, |signed_in| {
                 let wanted = &wanted;
                 async move { self.open_activities(&signed_in, wanted).await }
             })
-            .await?;
+            .await?
+        };
         let mut whats = Vec::new();
         for (index, booking) in &valid {
             match line_problem(&open, booking) {
@@ -328,51 +349,81 @@ fn outcomes(
 }
 
 /// What the batch did, in words that say exactly which lines are booked.
-fn summary(
-    statuses: &[(LineStatus, Option<String>)],
-    failure: Option<usize>,
-    hours: f64,
-) -> String {
-    let indexes = |wanted: &[LineStatus]| -> Vec<String> {
-        statuses
+fn summary(statuses: &[(LineStatus, Option<String>)], stop: Option<Stop>, hours: f64) -> String {
+    let indexes = |wanted: &[LineStatus]| -> String {
+        let found: Vec<String> = statuses
             .iter()
             .enumerate()
             .filter(|(_, (s, _))| wanted.contains(s))
             .map(|(i, _)| i.to_string())
-            .collect()
+            .collect();
+        if found.is_empty() {
+            "none".to_owned()
+        } else {
+            found.join(", ")
+        }
     };
-    let booked = indexes(&[LineStatus::Booked]);
-    let replayed = indexes(&[LineStatus::Replayed]);
-    match failure {
-        None if booked.is_empty() => format!(
+    let count = |wanted: LineStatus| statuses.iter().filter(|(s, _)| *s == wanted).count();
+    let done = indexes(&[LineStatus::Booked, LineStatus::Replayed]);
+    let not_sent = indexes(&[LineStatus::NotSent]);
+    match stop {
+        None if count(LineStatus::Booked) == 0 => format!(
             "all {} lines were booked by an earlier call of this batch; nothing was booked twice",
-            replayed.len()
+            count(LineStatus::Replayed)
         ),
         None => format!(
-            "booked {} lines, {hours} hours{}",
-            booked.len(),
-            if replayed.is_empty() {
-                String::new()
-            } else {
-                format!(
+            "booked {} lines, {hours} hours in all{}",
+            count(LineStatus::Booked),
+            match count(LineStatus::Replayed) {
+                0 => String::new(),
+                _ => format!(
                     "; lines {} were booked by an earlier call and not again",
-                    replayed.join(", ")
-                )
+                    indexes(&[LineStatus::Replayed])
+                ),
             }
         ),
-        Some(failed) => {
-            let done = indexes(&[LineStatus::Booked, LineStatus::Replayed]);
-            let not_sent = indexes(&[LineStatus::NotSent]);
-            format!(
-                "NOT COMPLETE: lines {} are booked; line {failed} failed (see its `why`){}. Tell the user. Sending this same batch again books only what is not booked yet; a changed batch must leave out lines {}",
-                done.join(", "),
-                if not_sent.is_empty() {
-                    String::new()
-                } else {
-                    format!("; lines {} were not sent", not_sent.join(", "))
-                },
-                done.join(", ")
-            )
-        }
+        Some(Stop::Failed(failed)) => format!(
+            "NOT COMPLETE: lines {done} are booked; line {failed} failed (see its `why`); lines {not_sent} were not sent. Tell the user. Sending this same batch again books only what is not booked yet; a changed batch must leave out lines {done}"
+        ),
+        Some(Stop::OutOfTime(first)) => format!(
+            "NOT COMPLETE: lines {done} are booked; Tidsreg was slow, so lines {not_sent} (from line {first}) were not sent yet. Send this same batch again: it books only those"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_names_the_booked_lines_exactly() {
+        let statuses = [
+            (LineStatus::Booked, None),
+            (LineStatus::Replayed, None),
+            (LineStatus::Failed, Some("Tidsreg refused".into())),
+            (LineStatus::NotSent, None),
+        ];
+        let failed = summary(&statuses, Some(Stop::Failed(2)), 8.0);
+        assert!(
+            failed.contains("lines 0, 1 are booked; line 2 failed"),
+            "{failed}"
+        );
+        assert!(failed.contains("lines 3 were not sent"), "{failed}");
+        let slow = summary(&statuses, Some(Stop::OutOfTime(3)), 8.0);
+        assert!(slow.contains("Send this same batch again"), "{slow}");
+        let done = summary(&statuses[..2], None, 8.0);
+        assert!(done.contains("booked 1 lines, 8 hours"), "{done}");
+        assert!(
+            done.contains("lines 1 were booked by an earlier call"),
+            "{done}"
+        );
+    }
+
+    #[test]
+    fn dry_run_is_true_or_false() {
+        assert!(!dry_run(None).unwrap());
+        assert!(dry_run(Some("true")).unwrap());
+        assert!(!dry_run(Some("False")).unwrap());
+        assert_eq!(dry_run(Some("yes")).unwrap_err().field(), Some("dryRun"));
     }
 }

@@ -338,3 +338,59 @@ fn the_schema_marks_the_batch_consequential_and_the_copy_not() {
         false
     );
 }
+
+#[tokio::test]
+async fn a_failure_part_way_says_which_lines_are_booked_and_a_retry_books_the_rest() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    server.controls.fail_bookings_after(Some(3));
+    let batch = json!({ "lines": last_week() });
+    let (status, answer) = server
+        .post_json(Some(KEY_A), "/api/hours/batch", batch.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["complete"], false);
+    let statuses: Vec<&str> = answer["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "booked", "booked", "booked", "failed", "notSent", "notSent", "notSent", "notSent"
+        ]
+    );
+    assert!(
+        answer["lines"][3]["why"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 500"),
+        "{answer}"
+    );
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("lines 0, 1, 2 are booked; line 3 failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("lines 4, 5, 6, 7 were not sent"),
+        "{message}"
+    );
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 3);
+
+    server.controls.fail_bookings_after(None);
+    let (status, retry) = server
+        .post_json(Some(KEY_A), "/api/hours/batch", batch)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{retry}");
+    assert_eq!(retry["complete"], true, "{retry}");
+    assert_eq!(retry["lines"][2]["status"], "replayed");
+    assert_eq!(retry["lines"][3]["status"], "booked");
+    assert_eq!(
+        server.controls.bookings(DEMO_USERNAME).len(),
+        8,
+        "each line once"
+    );
+}
