@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::booking::{KEYED_WINDOW, batch_line_key, validate};
+use super::booking::{KEYED_WINDOW, ReadBack, batch_line_key, validate};
 use super::hours::{DayHours, monday_of, round2};
 use super::open_activities::OpenActivities;
 use super::params::Text;
@@ -159,7 +159,10 @@ impl Ops {
                 continue;
             }
             let key = batch_line_key(caller, &batch, index);
-            match self.book_once(caller, &key, booking.clone(), window).await {
+            let booked = self
+                .book_once(caller, &key, booking.clone(), window, ReadBack::Nothing)
+                .await;
+            match booked {
                 Ok(booked) if booked.replayed => statuses.push((LineStatus::Replayed, None)),
                 Ok(_) => statuses.push((LineStatus::Booked, None)),
                 // Nothing of this batch is booked by this call: the error is the whole answer.
@@ -234,13 +237,14 @@ impl Ops {
         Ok((valid.into_iter().map(|(_, b)| b).collect(), whats))
     }
 
-    /// The batch's days as Tidsreg holds them now (each line's read-back left them fresh in
-    /// the session's cache, so this asks Tidsreg again only where that failed).
+    /// The batch's days as Tidsreg holds them now: one fresh read of each week after the
+    /// last line.
     async fn days_now(&self, caller: &CallerId, bookings: &[Booking]) -> Vec<DayHours> {
         let dates: BTreeSet<NaiveDate> = bookings.iter().map(|b| b.date).collect();
         let mondays: BTreeSet<NaiveDate> = dates.iter().map(|d| monday_of(*d)).collect();
         let mut days = Vec::new();
         for monday in mondays {
+            self.forget_week(caller, monday).await;
             match self.week_hours(caller, monday).await {
                 Ok(week) => days.extend(week.days.into_iter().filter(|day| {
                     NaiveDate::parse_from_str(&day.date, params::DATE_FORMAT)

@@ -57,9 +57,10 @@ pub struct Booked {
     /// The booked day read back from Tidsreg; absent when the read-back failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayHours>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub week_total: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Left out when empty, so a kept answer without warnings must read back as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// True when this answer repeats an earlier identical booking instead of booking again.
     pub replayed: bool,
@@ -99,6 +100,15 @@ impl Remembered {
     }
 }
 
+/// What a booking answers of its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReadBack {
+    /// The day as Tidsreg holds it after the booking (or, for a replay, now).
+    Day,
+    /// Nothing: a batch reads its days once, after its last line.
+    Nothing,
+}
+
 /// Hours closer than this are the same (the upstream keeps two decimals).
 const SAME_HOURS: f64 = 0.005;
 
@@ -128,19 +138,21 @@ impl Ops {
                 IDEMPOTENCY_WINDOW,
             ),
         };
-        self.book_once(caller, &key, booking, window).await
+        self.book_once(caller, &key, booking, window, ReadBack::Day)
+            .await
     }
 
     /// Books `booking` once under the store record `key` (kept `window`): a second call
-    /// with the same key answers the first booking (re-reading its day) instead of booking
-    /// again, waits for it while it is in flight, and settles it when it is in doubt. Single
-    /// bookings and each line of a batch come through here.
+    /// with the same key answers the first booking (re-reading its day, with
+    /// [`ReadBack::Day`]) instead of booking again, waits for it while it is in flight, and
+    /// settles it when it is in doubt. Single bookings and each line of a batch come here.
     pub(super) async fn book_once(
         &self,
         caller: &CallerId,
         key: &str,
         booking: Booking,
         window: Duration,
+        read_back: ReadBack,
     ) -> Result<Booked, OpError> {
         let key = key.to_owned();
         let started = tokio::time::Instant::now();
@@ -151,7 +163,9 @@ impl Ops {
                 .put_new(Collection::Idempotency, &key, &claim, Some(window))
                 .await?
             {
-                return self.book_claimed(caller, &key, booking, window).await;
+                return self
+                    .book_claimed(caller, &key, booking, window, read_back)
+                    .await;
             }
             let found: Option<Remembered> = self.store.get(Collection::Idempotency, &key).await?;
             match found {
@@ -168,7 +182,9 @@ impl Ops {
                     ..
                 }) => {
                     answer.replayed = true;
-                    self.read_day_again(caller, &mut answer).await;
+                    if read_back == ReadBack::Day {
+                        self.read_day_again(caller, &mut answer).await;
+                    }
                     return Ok(answer);
                 }
                 Some(found) if found.in_doubt => {
@@ -176,7 +192,9 @@ impl Ops {
                     let taken: Option<Remembered> =
                         self.store.take(Collection::Idempotency, &key).await?;
                     if let Some(taken) = taken.filter(|t| t.in_doubt) {
-                        return self.settle_doubt(caller, &key, taken, window).await;
+                        return self
+                            .settle_doubt(caller, &key, taken, window, read_back)
+                            .await;
                     }
                 }
                 Some(_) if started.elapsed() > IN_FLIGHT_WAIT => {
@@ -199,6 +217,7 @@ impl Ops {
         key: &str,
         booking: Booking,
         window: Duration,
+        read_back: ReadBack,
     ) -> Result<Booked, OpError> {
         // The day as Tidsreg holds it now, not as cached: another booking (in Tidsreg's own
         // pages, say) may have changed it.
@@ -215,7 +234,7 @@ impl Ops {
                 return Err(error);
             }
         };
-        let answer = match self.book(caller, &booking).await {
+        let answer = match self.book(caller, &booking, read_back).await {
             Ok(answer) => answer,
             Err(OpError::UpstreamTimeout) => {
                 let record = Remembered {
@@ -248,6 +267,7 @@ impl Ops {
         key: &str,
         record: Remembered,
         window: Duration,
+        read_back: ReadBack,
     ) -> Result<Booked, OpError> {
         let booking = record.booking.clone();
         self.forget_week(caller, booking.date).await;
@@ -285,7 +305,9 @@ impl Ops {
         self.store
             .put(Collection::Idempotency, key, &claim, Some(window))
             .await?;
-        let mut answer = self.book_claimed(caller, key, booking, window).await?;
+        let mut answer = self
+            .book_claimed(caller, key, booking, window, read_back)
+            .await?;
         answer.warnings.insert(
             0,
             "the earlier attempt of this booking never reached Tidsreg; it is booked now, once"
@@ -325,7 +347,7 @@ impl Ops {
     }
 
     /// Drops the cached week of `date`, so the next read asks Tidsreg.
-    async fn forget_week(&self, caller: &CallerId, date: NaiveDate) {
+    pub(super) async fn forget_week(&self, caller: &CallerId, date: NaiveDate) {
         if let Ok(Some(signed_in)) = self.sessions.get(caller).await {
             signed_in.weeks.invalidate(&super::hours::week_key(date));
         }
@@ -358,7 +380,12 @@ impl Ops {
         }
     }
 
-    async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
+    async fn book(
+        &self,
+        caller: &CallerId,
+        booking: &Booking,
+        read_back: ReadBack,
+    ) -> Result<Booked, OpError> {
         let refusal = self
             .with_session(caller, |signed_in| async move {
                 let result = self.tidsreg.book(&signed_in.upstream, booking).await;
@@ -387,6 +414,9 @@ impl Ops {
             warnings: Vec::new(),
             replayed: false,
         };
+        if read_back == ReadBack::Nothing {
+            return Ok(answer);
+        }
         // The booking is done: a failed read-back must not look like a failed booking, or
         // the caller would book again.
         match self.week_hours(caller, booking.date).await {

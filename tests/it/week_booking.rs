@@ -322,6 +322,17 @@ async fn a_replayed_booking_answers_the_day_as_it_is_now() {
         "the day now, not at the first booking"
     );
     assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 2);
+
+    // A week without warnings (a future one) is kept and replayed as well.
+    let future = line("2030-01-07", 7.5, UDVIKLING_ACTIVITY_ID, KIND_BILLABLE);
+    for replay in [false, true] {
+        let (status, body) = server
+            .post_json(Some(KEY_A), "/api/hours", future.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["replayed"], replay, "{body}");
+    }
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 3);
 }
 
 #[test]
