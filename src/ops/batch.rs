@@ -12,8 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::booking::{KEYED_WINDOW, ReadBack, batch_line_key, validate};
-use super::hours::{DayHours, monday_of, round2};
-use super::open_activities::OpenActivities;
+use super::hours::{monday_of, round2};
+use super::open_activities::{NamedActivity, OpenActivities};
 use super::params::Text;
 use super::{IDEMPOTENCY_WINDOW, OpError, Ops, RegisterInput, holidays, params};
 use crate::store::CallerId;
@@ -67,6 +67,13 @@ pub enum LineStatus {
     NotSent,
 }
 
+/// A day's total hours as Tidsreg holds it.
+#[derive(Debug, Serialize)]
+pub struct DayTotal {
+    pub date: String,
+    pub total: f64,
+}
+
 /// One line's outcome.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,8 +83,6 @@ pub struct LineOutcome {
     pub status: LineStatus,
     #[serde(flatten)]
     pub booking: Booking,
-    /// Customer / project / phase / activity (kind).
-    pub what: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }
@@ -93,9 +98,11 @@ pub struct BatchAnswer {
     pub hours: f64,
     pub message: String,
     pub lines: Vec<LineOutcome>,
+    /// What each activity and kind of the lines is, listed once.
+    pub activities: Vec<NamedActivity>,
     /// The batch's days as Tidsreg now holds them (absent in a dry run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub days: Vec<DayHours>,
+    pub days: Vec<DayTotal>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -118,12 +125,12 @@ impl Ops {
                 ),
             ));
         }
-        let (bookings, whats) = self.checked_lines(caller, lines).await?;
+        let (bookings, activities) = self.checked_lines(caller, lines).await?;
         let hours = round2(bookings.iter().map(|b| b.hours).sum());
         let warnings = holiday_warnings(&bookings);
         if dry_run {
             let count = bookings.len();
-            let lines = outcomes(bookings, whats, |_| (LineStatus::Planned, None));
+            let lines = outcomes(bookings, |_| (LineStatus::Planned, None));
             return Ok(BatchAnswer {
                 dry_run,
                 complete: true,
@@ -132,6 +139,7 @@ impl Ops {
                     "dry run: nothing is booked; these {count} lines ({hours} hours) pass every check. Show them to the user as one table, and on their yes send the same lines with dryRun false"
                 ),
                 lines,
+                activities,
                 days: Vec::new(),
                 warnings,
             });
@@ -176,7 +184,7 @@ impl Ops {
         let days = self.days_now(caller, &bookings).await;
         let message = summary(&statuses, stop, hours);
         let mut statuses = statuses.into_iter();
-        let lines = outcomes(bookings, whats, |_| {
+        let lines = outcomes(bookings, |_| {
             statuses.next().unwrap_or((LineStatus::NotSent, None))
         });
         Ok(BatchAnswer {
@@ -185,18 +193,19 @@ impl Ops {
             hours,
             message,
             lines,
+            activities,
             days,
             warnings,
         })
     }
 
     /// Every line checked, on its own and against the catalogue; any bad line refuses the
-    /// whole batch, naming each bad line. Answers the bookings and what each books on.
+    /// whole batch, naming each bad line. Answers the bookings and what they book on.
     async fn checked_lines(
         &self,
         caller: &CallerId,
         lines: Vec<RegisterInput>,
-    ) -> Result<(Vec<Booking>, Vec<String>), OpError> {
+    ) -> Result<(Vec<Booking>, Vec<NamedActivity>), OpError> {
         let total = lines.len();
         let mut problems = Vec::new();
         let mut valid = Vec::new();
@@ -217,11 +226,16 @@ impl Ops {
             })
             .await?
         };
-        let mut whats = Vec::new();
+        let mut activities: Vec<NamedActivity> = Vec::new();
         for (index, booking) in &valid {
             match line_problem(&open, booking) {
                 Some(problem) => problems.push(format!("lines[{index}]: {problem}")),
-                None => whats.push(what(&open, booking)),
+                None => {
+                    let ids = (booking.activity_id, booking.kind_id);
+                    if !activities.iter().any(|a| (a.activity_id, a.kind_id) == ids) {
+                        activities.push(open.named(ids.0, ids.1));
+                    }
+                }
             }
         }
         if !problems.is_empty() {
@@ -234,22 +248,30 @@ impl Ops {
                 ),
             ));
         }
-        Ok((valid.into_iter().map(|(_, b)| b).collect(), whats))
+        Ok((valid.into_iter().map(|(_, b)| b).collect(), activities))
     }
 
     /// The batch's days as Tidsreg holds them now: one fresh read of each week after the
     /// last line.
-    async fn days_now(&self, caller: &CallerId, bookings: &[Booking]) -> Vec<DayHours> {
+    async fn days_now(&self, caller: &CallerId, bookings: &[Booking]) -> Vec<DayTotal> {
         let dates: BTreeSet<NaiveDate> = bookings.iter().map(|b| b.date).collect();
         let mondays: BTreeSet<NaiveDate> = dates.iter().map(|d| monday_of(*d)).collect();
         let mut days = Vec::new();
         for monday in mondays {
             self.forget_week(caller, monday).await;
             match self.week_hours(caller, monday).await {
-                Ok(week) => days.extend(week.days.into_iter().filter(|day| {
-                    NaiveDate::parse_from_str(&day.date, params::DATE_FORMAT)
-                        .is_ok_and(|d| dates.contains(&d))
-                })),
+                Ok(week) => days.extend(
+                    week.days
+                        .into_iter()
+                        .filter(|day| {
+                            NaiveDate::parse_from_str(&day.date, params::DATE_FORMAT)
+                                .is_ok_and(|d| dates.contains(&d))
+                        })
+                        .map(|day| DayTotal {
+                            date: day.date,
+                            total: day.total,
+                        }),
+                ),
                 Err(error) => {
                     tracing::info!(%error, "the batch's days could not be read back");
                 }
@@ -293,19 +315,6 @@ pub(super) fn line_problem(open: &OpenActivities, booking: &Booking) -> Option<S
     None
 }
 
-/// "Customer / project / phase / activity (kind)" of a line that passed its checks.
-pub(super) fn what(open: &OpenActivities, booking: &Booking) -> String {
-    let path = open
-        .place(booking.activity_id)
-        .map_or_else(|| booking.activity_id.to_string(), |p| p.path());
-    let kind = open
-        .kinds(booking.activity_id)
-        .iter()
-        .find(|k| k.id == booking.kind_id)
-        .map_or_else(|| booking.kind_id.to_string(), |k| k.name.clone());
-    format!("{path} ({kind})")
-}
-
 /// A warning for each line dated on a Danish public holiday.
 pub(super) fn holiday_warnings(bookings: &[Booking]) -> Vec<String> {
     let days: BTreeSet<NaiveDate> = bookings.iter().map(|b| b.date).collect();
@@ -332,20 +341,17 @@ fn dry_run(raw: Option<&str>) -> Result<bool, OpError> {
 
 fn outcomes(
     bookings: Vec<Booking>,
-    whats: Vec<String>,
     mut status: impl FnMut(usize) -> (LineStatus, Option<String>),
 ) -> Vec<LineOutcome> {
     bookings
         .into_iter()
-        .zip(whats)
         .enumerate()
-        .map(|(line, (booking, what))| {
+        .map(|(line, booking)| {
             let (status, why) = status(line);
             LineOutcome {
                 line,
                 status,
                 booking,
-                what,
                 why,
             }
         })

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{holiday_warnings, line_problem};
 use super::hours::{monday_of, round2};
+use super::open_activities::NamedActivity;
 use super::params::Text;
 use super::{OpError, Ops, params};
 use crate::store::CallerId;
@@ -38,19 +39,9 @@ pub struct WeekCopy {
     pub total: f64,
     pub lines: Vec<Booking>,
     /// What each activity and kind of the lines is, listed once.
-    pub activities: Vec<CopiedActivity>,
+    pub activities: Vec<NamedActivity>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-}
-
-/// One activity and kind of a plan, by name.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CopiedActivity {
-    pub activity_id: u64,
-    pub kind_id: u64,
-    pub path: String,
-    pub kind: String,
 }
 
 impl Ops {
@@ -89,7 +80,7 @@ impl Ops {
                 ));
                 continue;
             };
-            activities.push(CopiedActivity {
+            activities.push(NamedActivity {
                 activity_id,
                 kind_id,
                 path: row.path.clone(),
@@ -110,10 +101,25 @@ impl Ops {
         }
         lines.sort_by_key(|line| line.date);
         let wanted: Vec<(u64, NaiveDate)> = lines.iter().map(|l| (l.activity_id, l.date)).collect();
+        let paths: Vec<(u64, [&str; 3])> = source
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let names = row.names.as_ref()?.each_ref().map(String::as_str);
+                Some((row.activity_id?, names))
+            })
+            .collect();
         let open = self
             .with_session(caller, |signed_in| {
-                let wanted = &wanted;
-                async move { self.open_activities(&signed_in, wanted).await }
+                let (wanted, paths) = (&wanted, &paths);
+                async move {
+                    // The page's names lead straight to each activity, instead of a walk.
+                    for (activity_id, names) in paths {
+                        self.place_by_names(&signed_in, to, *names, *activity_id)
+                            .await?;
+                    }
+                    self.open_activities(&signed_in, wanted).await
+                }
             })
             .await?;
         lines.retain(|line| match line_problem(&open, line) {

@@ -26,12 +26,13 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use batch::{BatchAnswer, BatchInput, LineOutcome, LineStatus, MAX_BATCH_LINES};
+pub use batch::{BatchAnswer, BatchInput, DayTotal, LineOutcome, LineStatus, MAX_BATCH_LINES};
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
-pub use copy_week::{CopiedActivity, CopyWeekInput, WeekCopy};
+pub use copy_week::{CopyWeekInput, WeekCopy};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
 pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, ProjectsInput};
+pub use open_activities::NamedActivity;
 pub use params::Text;
 pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};

@@ -3,23 +3,28 @@
 //! what a copied week is warned about.
 //!
 //! The catalogue lookups are dated (`date=YYYY-MM-DD`): an activity is open on a day when
-//! its phase lists it on that day. An activity id alone does not say which phase it is in,
-//! so the catalogue is walked once, at the earliest day asked about, until every id is
-//! found; each other day then costs one activities lookup per phase. All of it goes through
-//! the session's lookup cache, so a batch sent after a `copyWeek` of the same week asks
-//! Tidsreg nothing new.
+//! its phase lists it on that day. An activity id alone does not say which phase it is in.
+//! Where the names of its path are known (a row of the week page), they lead straight down
+//! to it; otherwise the catalogue is walked at the earliest day asked about until every id
+//! is found. Each other day then costs one activities lookup per phase. Every place found
+//! is remembered in the session's lookup cache, and every lookup goes through it, so a
+//! batch sent after a `copyWeek` of the same week asks Tidsreg nothing new.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
 
 use super::Ops;
 use crate::store::SignedIn;
-use crate::tidsreg::{Lookup, LookupRequest, UpstreamError};
+use crate::tidsreg::{Lookup, LookupList, LookupRequest, UpstreamError};
 
 /// Lookups one check keeps in flight: quick for the person, gentle on Tidsreg.
 const MAX_IN_FLIGHT: usize = 4;
+/// The lookup cache's key of a remembered place, before the activity id. No lookup's key
+/// starts so (theirs are their upstream paths).
+const PLACE_KEY: &str = "place of activity ";
 
 /// Where an activity sits in the catalogue.
 #[derive(Debug, Clone)]
@@ -31,6 +36,28 @@ pub(super) struct Place {
 }
 
 impl Place {
+    /// The place as the lookup cache keeps it: customer, project, phase, activity.
+    fn to_list(&self) -> LookupList {
+        LookupList::from(vec![
+            self.customer.clone(),
+            self.project.clone(),
+            self.phase.clone(),
+            self.activity.clone(),
+        ])
+    }
+
+    fn from_list(list: &LookupList) -> Option<Self> {
+        match &**list {
+            [customer, project, phase, activity] => Some(Self {
+                customer: customer.clone(),
+                project: project.clone(),
+                phase: phase.clone(),
+                activity: activity.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Customer / project / phase / activity.
     pub fn path(&self) -> String {
         format!(
@@ -38,6 +65,17 @@ impl Place {
             self.customer.name, self.project.name, self.phase.name, self.activity.name
         )
     }
+}
+
+/// One activity and kind of a set of lines, by name: listed once, however many lines use it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedActivity {
+    pub activity_id: u64,
+    pub kind_id: u64,
+    /// Customer / project / phase / activity.
+    pub path: String,
+    pub kind: String,
 }
 
 /// What the catalogue says about some (activity, day) pairs.
@@ -59,6 +97,23 @@ impl OpenActivities {
         self.open.contains(&(activity_id, date))
     }
 
+    /// The activity and kind by name (ids where a name is unknown).
+    pub fn named(&self, activity_id: u64, kind_id: u64) -> NamedActivity {
+        let kind = self
+            .kinds(activity_id)
+            .iter()
+            .find(|k| k.id == kind_id)
+            .map_or_else(|| kind_id.to_string(), |k| k.name.clone());
+        NamedActivity {
+            activity_id,
+            kind_id,
+            path: self
+                .place(activity_id)
+                .map_or_else(|| activity_id.to_string(), Place::path),
+            kind,
+        }
+    }
+
     /// The kinds the activity allows (empty when unknown).
     pub fn kinds(&self, activity_id: u64) -> &[Lookup] {
         self.kinds.get(&activity_id).map_or(&[], Vec::as_slice)
@@ -74,6 +129,11 @@ impl Ops {
         wanted: &[(u64, NaiveDate)],
     ) -> Result<OpenActivities, UpstreamError> {
         let mut found = OpenActivities::default();
+        for (id, _) in wanted {
+            if let Some(place) = remembered_place(signed_in, *id).await {
+                found.places.insert(*id, place);
+            }
+        }
         let days: BTreeSet<NaiveDate> = wanted.iter().map(|(_, date)| *date).collect();
         // The earliest day first; an activity closed then is looked for on its own days.
         for day in days {
@@ -92,6 +152,9 @@ impl Ops {
                 self.walk(signed_in, day, &missing, &mut found.places)
                     .await?;
             }
+        }
+        for place in found.places.values() {
+            remember_place(signed_in, place).await;
         }
         let phase_days: BTreeSet<(u64, NaiveDate)> = wanted
             .iter()
@@ -117,6 +180,57 @@ impl Ops {
             found.kinds.insert(*id, kinds.to_vec());
         }
         Ok(found)
+    }
+
+    /// Finds an activity's place by the names of its path (customer, project, phase), as
+    /// the week page gives them, with one lookup per level at `date`, and remembers it.
+    /// `None` when a name is not (or no longer) there on that day.
+    pub(super) async fn place_by_names(
+        &self,
+        signed_in: &SignedIn,
+        date: NaiveDate,
+        names: [&str; 3],
+        activity_id: u64,
+    ) -> Result<Option<Place>, UpstreamError> {
+        let named = |list: &LookupList, name: &str| list.iter().find(|l| l.name == name).cloned();
+        let customers = self
+            .cached_lookup(signed_in, &LookupRequest::Customers { date })
+            .await?;
+        let Some(customer) = named(&customers, names[0]) else {
+            return Ok(None);
+        };
+        let request = LookupRequest::Projects {
+            customer_id: customer.id,
+            date,
+        };
+        let projects = self.cached_lookup(signed_in, &request).await?;
+        let Some(project) = named(&projects, names[1]) else {
+            return Ok(None);
+        };
+        let request = LookupRequest::Phases {
+            project_id: project.id,
+            date,
+        };
+        let phases = self.cached_lookup(signed_in, &request).await?;
+        let Some(phase) = named(&phases, names[2]) else {
+            return Ok(None);
+        };
+        let request = LookupRequest::Activities {
+            phase_id: phase.id,
+            date,
+        };
+        let activities = self.cached_lookup(signed_in, &request).await?;
+        let Some(activity) = activities.iter().find(|a| a.id == activity_id).cloned() else {
+            return Ok(None);
+        };
+        let place = Place {
+            customer,
+            project,
+            phase,
+            activity,
+        };
+        remember_place(signed_in, &place).await;
+        Ok(Some(place))
     }
 
     /// Walks the catalogue at `date` down to the activities, stopping once every id of
@@ -199,4 +313,25 @@ impl Ops {
             .await?;
         Ok(nested.into_iter().flatten().collect())
     }
+}
+
+/// The place of an activity found earlier in this session, if the cache still holds it.
+async fn remembered_place(signed_in: &SignedIn, activity_id: u64) -> Option<Place> {
+    let key = format!("{PLACE_KEY}{activity_id}");
+    let list = signed_in
+        .lookups
+        .get_or_fetch(&key, || async { Err(()) })
+        .await
+        .ok()?;
+    Place::from_list(&list)
+}
+
+/// Keeps an activity's place for this session's later checks (as long as lookups are kept).
+async fn remember_place(signed_in: &SignedIn, place: &Place) {
+    let key = format!("{PLACE_KEY}{}", place.activity.id);
+    let list = place.to_list();
+    let _ = signed_in
+        .lookups
+        .get_or_fetch(&key, || async { Ok::<_, ()>(list) })
+        .await;
 }

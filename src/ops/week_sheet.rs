@@ -52,6 +52,10 @@ pub struct SheetRow {
     /// The kind's name, or "Billable" / "Not billable" as the page tells it.
     pub kind: String,
     pub hours: [f64; DAYS_PER_WEEK],
+    /// Customer, project and phase names, when the page gives all three: they lead to the
+    /// activity's place in the catalogue without a walk. Not part of the answer.
+    #[serde(skip)]
+    pub names: Option<[String; 3]>,
 }
 
 impl Ops {
@@ -162,7 +166,14 @@ fn sheet_row(row: &WeekRow, activity_id: Option<u64>, kind: Option<Lookup>) -> S
     } else {
         NOT_BILLABLE_KIND
     };
+    let names = match (&row.customer, &row.project, &row.phase) {
+        (Some(customer), Some(project), Some(phase)) => {
+            Some([customer.clone(), project.clone(), phase.clone()])
+        }
+        _ => None,
+    };
     SheetRow {
+        names,
         activity_id,
         kind_id: kind.as_ref().map(|k| k.id),
         path,

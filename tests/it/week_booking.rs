@@ -194,11 +194,13 @@ async fn a_dry_run_checks_and_books_nothing() {
         .map(|l| l["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["planned"; 8]);
+    let activities = answer["activities"].as_array().unwrap();
+    assert_eq!(activities.len(), 4, "{answer}");
     assert!(
-        answer["lines"][0]["what"]
-            .as_str()
-            .unwrap()
-            .contains("(Billable)")
+        activities
+            .iter()
+            .any(|a| a["kind"] == "Not billable" && a["path"].as_str().unwrap().ends_with("Møder")),
+        "{answer}"
     );
     assert_eq!(server.controls.requests_to("/api/hours"), 0);
     assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 8);
@@ -263,7 +265,7 @@ async fn the_same_batch_sent_twice_books_the_week_once() {
     assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 8);
     let days = first["days"].as_array().unwrap();
     assert_eq!(days.len(), 5, "the batch's days as Tidsreg holds them");
-    assert_eq!(days[0]["total"], 7.5);
+    assert_eq!(days[0], json!({ "date": "2026-03-02", "total": 7.5 }));
 
     let (status, again) = server
         .post_json(Some(KEY_A), "/api/hours/batch", batch)
