@@ -289,6 +289,13 @@ async fn register_hours(
         return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
     }
     match parse_booking(&form_pairs(&body)) {
+        Ok(booking) if controls.is_closed(booking.activity_id, booking.date) => {
+            let message = format!(
+                "Activity {} is closed on {}",
+                booking.activity_id, booking.date
+            );
+            (StatusCode::BAD_REQUEST, message).into_response()
+        }
         Ok(booking) => {
             controls.add_booking(session.user, booking);
             StatusCode::NO_CONTENT.into_response()

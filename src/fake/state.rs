@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 // The one protocol type the fake shares with our client: a booking, as the form carries it.
 use crate::tidsreg::Booking;
 
@@ -92,6 +94,8 @@ struct Shared {
     html_instead_of_json: AtomicBool,
     /// Bookings still taken before `POST /api/hours` fails; [`NO_BOOKING_LIMIT`] is off.
     bookings_left: AtomicU64,
+    /// Activities closed over a span of days: `(activity id, first day, last day)`.
+    closures: RwLock<Vec<(u64, NaiveDate, NaiveDate)>>,
     counters: Counters,
 }
 
@@ -109,6 +113,7 @@ impl Default for Shared {
             fail_status: AtomicU16::new(0),
             html_instead_of_json: AtomicBool::new(false),
             bookings_left: AtomicU64::new(NO_BOOKING_LIMIT),
+            closures: RwLock::default(),
             counters: Counters::default(),
         }
     }
@@ -209,6 +214,32 @@ impl FakeControls {
     pub fn fail_bookings_after(&self, n: Option<u64>) {
         let left = n.unwrap_or(NO_BOOKING_LIMIT);
         self.shared.bookings_left.store(left, Ordering::Relaxed);
+    }
+
+    /// Closes an activity from `first` to `last` (both included), as Tidsreg closes
+    /// activities by date: the dated activities lookup leaves it out on those days, and
+    /// `POST /api/hours` refuses it there.
+    pub fn close_activity(&self, activity_id: u64, first: NaiveDate, last: NaiveDate) {
+        let mut closures = self
+            .shared
+            .closures
+            .write()
+            .expect("closures lock poisoned");
+        closures.push((activity_id, first, last));
+    }
+
+    /// Whether the activity is closed on `date`.
+    pub(super) fn is_closed(&self, activity_id: u64, date: NaiveDate) -> bool {
+        let closures = self.shared.closures.read().expect("closures lock poisoned");
+        closures
+            .iter()
+            .any(|&(id, first, last)| id == activity_id && first <= date && date <= last)
+    }
+
+    /// Whether any activity is closed at all (the lookups' fast path skips the check).
+    pub(super) fn has_closures(&self) -> bool {
+        let closures = self.shared.closures.read().expect("closures lock poisoned");
+        !closures.is_empty()
     }
 
     /// Whether one more booking may be taken (counting it down when limited).

@@ -407,3 +407,30 @@ async fn a_failure_part_way_says_which_lines_are_booked_and_a_retry_books_the_re
         "each line once"
     );
 }
+
+#[tokio::test]
+async fn an_activity_closed_in_the_target_week_is_left_out_and_refused() {
+    let server = with_last_week().await;
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    // Møder is closed on Wednesday 11 March only.
+    server
+        .controls
+        .close_activity(MOEDER, day("2026-03-11"), day("2026-03-11"));
+    let (status, plan) = server
+        .get(Some(KEY_A), "/api/week/copy?from=2026-03-02&to=2026-03-09")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["lines"].as_array().unwrap().len(), 7, "{plan}");
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("2026-03-11 is left out") && warnings.contains("Møder is closed"),
+        "{warnings}"
+    );
+    let batch = json!({ "lines": [line("2026-03-11", 1.5, MOEDER, KIND_NOT_BILLABLE)] });
+    let (status, body) = server
+        .post_json(Some(KEY_A), "/api/hours/batch", batch)
+        .await;
+    let message = assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(message.contains("lines[0]: Ærø Fødevarer A/S / Lagerstyring på Ærø / Udvikling / Møder is closed on 2026-03-11"), "{message}");
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 8);
+}
