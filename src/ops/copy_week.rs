@@ -75,8 +75,12 @@ impl Ops {
                 warnings.push(format!(
                     "{} ({}) is not copied: Tidsreg's pages do not tell its {}; find it with `search` and add its lines by hand",
                     row.path,
-                    row.kind,
-                    if row.activity_id.is_none() { "activityId" } else { "kindId" }
+                    row.kind.as_deref().unwrap_or("kind unknown"),
+                    if row.activity_id.is_none() {
+                        "activityId"
+                    } else {
+                        "kindId"
+                    }
                 ));
                 continue;
             };
@@ -84,7 +88,12 @@ impl Ops {
                 activity_id,
                 kind_id,
                 path: row.path.clone(),
-                kind: row.kind.clone(),
+                kind: source
+                    .kinds
+                    .iter()
+                    .find(|k| k.id == kind_id)
+                    .map(|k| k.name.clone())
+                    .unwrap_or_default(),
             });
             for (day, hours) in row.hours.iter().enumerate() {
                 if *hours > 0.0 {

@@ -7,8 +7,11 @@
 //! name) turns billability into a kind id. Whatever cannot be told for sure is left out of
 //! the row, with a warning saying how to find it, rather than guessed.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
 use super::hours::{WeekBounds, monday_of, summarise};
 use super::{OpError, Ops, params};
@@ -31,8 +34,11 @@ pub struct WeekSheet {
     pub bounds: WeekBounds,
     pub total: f64,
     /// Hours per day, Monday to Sunday.
+    #[serde(serialize_with = "compact_hours")]
     pub days: [f64; DAYS_PER_WEEK],
     pub rows: Vec<SheetRow>,
+    /// The name of each `kindId` of the rows, listed once.
+    pub kinds: Vec<Lookup>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -49,8 +55,11 @@ pub struct SheetRow {
     pub kind_id: Option<u64>,
     /// Customer / project / phase / activity.
     pub path: String,
-    /// The kind's name, or "Billable" / "Not billable" as the page tells it.
-    pub kind: String,
+    /// Only when `kindId` is absent: "Billable" or "Not billable", as the page tells it
+    /// (the names of known kinds are in the week's `kinds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(serialize_with = "compact_hours")]
     pub hours: [f64; DAYS_PER_WEEK],
     /// Customer, project and phase names, when the page gives all three: they lead to the
     /// activity's place in the catalogue without a walk. Not part of the answer.
@@ -93,13 +102,19 @@ impl Ops {
         for (slot, day) in days.iter_mut().zip(&week.days) {
             *slot = day.total;
         }
+        let mut kind_names = BTreeMap::new();
         let rows: Vec<SheetRow> = page
             .rows
             .iter()
             .zip(ids)
             .zip(kinds)
             .filter(|((row, _), _)| row.hours.iter().flatten().any(|h| *h != 0.0))
-            .map(|((row, activity_id), kind)| sheet_row(row, activity_id, kind))
+            .map(|((row, activity_id), kind)| {
+                if let Some(kind) = &kind {
+                    kind_names.insert(kind.id, kind.name.clone());
+                }
+                sheet_row(row, activity_id, kind)
+            })
             .collect();
         for row in &rows {
             if row.activity_id.is_none() {
@@ -119,6 +134,10 @@ impl Ops {
             total: week.total,
             days,
             rows,
+            kinds: kind_names
+                .into_iter()
+                .map(|(id, name)| Lookup { id, name })
+                .collect(),
             warnings,
         })
     }
@@ -161,7 +180,7 @@ fn sheet_row(row: &WeekRow, activity_id: Option<u64>, kind: Option<Lookup>) -> S
     for (slot, day) in hours.iter_mut().zip(row.hours) {
         *slot = day.unwrap_or(0.0);
     }
-    let fallback = if row.billable {
+    let page_kind = if row.billable {
         BILLABLE_KIND
     } else {
         NOT_BILLABLE_KIND
@@ -177,9 +196,23 @@ fn sheet_row(row: &WeekRow, activity_id: Option<u64>, kind: Option<Lookup>) -> S
         activity_id,
         kind_id: kind.as_ref().map(|k| k.id),
         path,
-        kind: kind.map_or_else(|| fallback.to_owned(), |k| k.name),
+        kind: kind.is_none().then(|| page_kind.to_owned()),
         hours,
     }
+}
+
+/// Hours Monday to Sunday with whole numbers written without `.0` (`[6,0,7.5,0,0,0,0]`):
+/// a week's rows are mostly empty days, and each `0.0` costs two bytes more than `0`.
+fn compact_hours<S: Serializer>(hours: &[f64; DAYS_PER_WEEK], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(DAYS_PER_WEEK))?;
+    for &hour in hours {
+        if hour.fract() == 0.0 && hour.abs() <= f64::from(u16::MAX) {
+            seq.serialize_element(&(hour as i64))?;
+        } else {
+            seq.serialize_element(&hour)?;
+        }
+    }
+    seq.end()
 }
 
 #[cfg(test)]
@@ -191,6 +224,14 @@ mod tests {
             id,
             name: name.into(),
         }
+    }
+
+    #[test]
+    fn whole_hours_are_written_without_decimals() {
+        let mut out = Vec::new();
+        let hours = [6.0, 0.0, 7.5, 0.25, -0.0, 24.0, 0.0];
+        compact_hours(&hours, &mut serde_json::Serializer::new(&mut out)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "[6,0,7.5,0.25,0,24,0]");
     }
 
     #[test]

@@ -41,7 +41,7 @@ async fn book_then_read_the_week_back() {
     assert_eq!(week["start"], "2026-03-02");
     assert_eq!(week["end"], "2026-03-08");
     assert_eq!(week["total"], 7.5);
-    assert_eq!(week["days"], json!([0.0, 7.5, 0.0, 0.0, 0.0, 0.0, 0.0]));
+    assert_eq!(week["days"], json!([0, 7.5, 0, 0, 0, 0, 0]));
     let row = &week["rows"][0];
     assert_eq!(row["hours"][1], 7.5);
     assert_eq!(row["activityId"], UDVIKLING_ACTIVITY_ID);

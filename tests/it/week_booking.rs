@@ -73,7 +73,7 @@ async fn the_week_carries_activity_and_kind_ids_in_at_most_1300_bytes() {
     assert!(text.len() <= 1300, "{} bytes: {text}", text.len());
     let week: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(week["total"], 34.5);
-    assert_eq!(week["days"], json!([7.5, 6.0, 7.5, 6.0, 7.5, 0.0, 0.0]));
+    assert_eq!(week["days"], json!([7.5, 6, 7.5, 6, 7.5, 0, 0]));
     let rows = week["rows"].as_array().unwrap();
     let ids: Vec<(u64, u64)> = rows
         .iter()
@@ -100,13 +100,41 @@ async fn the_week_carries_activity_and_kind_ids_in_at_most_1300_bytes() {
         udvikling["path"],
         "Ærø Fødevarer A/S / Lagerstyring på Ærø / Udvikling / Udvikling"
     );
-    assert_eq!(udvikling["kind"], "Billable");
     assert_eq!(
-        udvikling["hours"],
-        json!([6.0, 6.0, 6.0, 6.0, 6.0, 0.0, 0.0])
+        week["kinds"],
+        json!([{ "id": 13, "name": "Billable" }, { "id": 16, "name": "Not billable" }])
     );
+    assert!(udvikling.get("kind").is_none(), "kind names once: {week}");
+    assert_eq!(udvikling["hours"], json!([6, 6, 6, 6, 6, 0, 0]));
     // Names once per row, never once per day.
     assert_eq!(text.matches("Lagerstyring").count(), 2, "{text}");
+}
+
+#[tokio::test]
+async fn a_week_of_8_bookings_on_8_rows_fits_too() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    let spread = [
+        ("2026-03-02", 4.0, 4101, KIND_BILLABLE),
+        ("2026-03-02", 3.5, 4103, KIND_BILLABLE),
+        ("2026-03-03", 7.5, 4207, KIND_BILLABLE),
+        ("2026-03-04", 7.5, 4302, KIND_BILLABLE),
+        ("2026-03-05", 4.0, 4401, KIND_BILLABLE),
+        ("2026-03-05", 3.5, 4404, KIND_NOT_BILLABLE),
+        ("2026-03-06", 4.0, 4603, KIND_BILLABLE),
+        ("2026-03-06", 3.5, 4505, KIND_NOT_BILLABLE),
+    ];
+    for (date, hours, activity_id, kind_id) in spread {
+        let booking = line(date, hours, activity_id, kind_id);
+        let (status, body) = server.post_json(Some(KEY_A), "/api/hours", booking).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, text) = raw_get(&server, "/api/hours?date=2026-03-04").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    println!("getHours, 8 bookings on 8 rows: {} bytes", text.len());
+    let week: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(week["rows"].as_array().unwrap().len(), 8, "{week}");
+    assert!(text.len() <= 1300, "{} bytes: {text}", text.len());
 }
 
 #[tokio::test]
