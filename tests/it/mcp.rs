@@ -235,6 +235,38 @@ async fn search_booking_hours_and_reports_work_as_over_rest() {
 }
 
 #[tokio::test]
+async fn a_week_is_copied_and_booked_in_one_batch_as_over_rest() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    let login = json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD });
+    ok_json(&call(&client, "login", login).await);
+    let booking = json!({ "date": "2026-03-03", "hours": 7.5, "activityId": 4201, "kindId": 13 });
+    ok_json(&call(&client, "register_hours", booking).await);
+
+    let range = json!({ "from": "2026-03-03", "to": "2026-03-10" });
+    let plan = ok_json(&call(&client, "copy_week", range).await);
+    let (_, rest_plan) = server
+        .get(Some(KEY_A), "/api/week/copy?from=2026-03-03&to=2026-03-10")
+        .await;
+    assert_eq!(plan, rest_plan);
+    assert_eq!(plan["lines"][0]["date"], "2026-03-10", "{plan}");
+
+    let dry = json!({ "lines": plan["lines"], "dryRun": true });
+    let dry = ok_json(&call(&client, "register_hours_batch", dry).await);
+    assert_eq!(dry["lines"][0]["status"], "planned", "{dry}");
+    let batch = json!({ "lines": plan["lines"] });
+    let booked = ok_json(&call(&client, "register_hours_batch", batch.clone()).await);
+    assert_eq!(booked["lines"][0]["status"], "booked", "{booked}");
+    let again = ok_json(&call(&client, "register_hours_batch", batch).await);
+    assert_eq!(again["lines"][0]["status"], "replayed", "{again}");
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 2);
+
+    let bad = json!({ "lines": [{ "date": "2026-03-10", "hours": 1, "activityId": 999999, "kindId": 13 }] });
+    let refused = error_text(&call(&client, "register_hours_batch", bad).await);
+    assert!(refused.contains("lines[0]: activityId 999999"), "{refused}");
+}
+
+#[tokio::test]
 async fn bad_arguments_are_tool_errors_naming_the_field() {
     let server = start().await;
     let client = connect(&server, KEY_A).await;
