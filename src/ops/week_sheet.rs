@@ -124,7 +124,7 @@ impl Ops {
                 ));
             } else if row.kind_id.is_none() {
                 warnings.push(format!(
-                    "{}: its kindId cannot be told; ask the user which kind, from `list_kinds`",
+                    "{}: its kindId cannot be told; ask the user which kind (the kinds lookup of its project and activity lists them)",
                     row.path
                 ));
             }
