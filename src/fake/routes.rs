@@ -245,6 +245,9 @@ async fn registrations(
     Path(raw): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    if !controls.registrations_json() {
+        return not_found().await;
+    }
     let Ok(first) = NaiveDate::parse_from_str(&raw, HOURS_DATE_FORMAT) else {
         let message = format!("Bad date '{raw}': expected DD-MM-YYYY");
         return (StatusCode::BAD_REQUEST, message).into_response();

@@ -92,6 +92,8 @@ struct Shared {
     /// 0 means "no injected failure".
     fail_status: AtomicU16,
     html_instead_of_json: AtomicBool,
+    /// Whether `GET /api/Hours/..` (the registrations JSON) is served; off, it is a 404.
+    registrations_json: AtomicBool,
     /// Bookings still taken before `POST /api/hours` fails; [`NO_BOOKING_LIMIT`] is off.
     bookings_left: AtomicU64,
     /// Activities closed over a span of days: `(activity id, first day, last day)`.
@@ -112,6 +114,7 @@ impl Default for Shared {
             latency_after_nanos: AtomicU64::new(0),
             fail_status: AtomicU16::new(0),
             html_instead_of_json: AtomicBool::new(false),
+            registrations_json: AtomicBool::new(true),
             bookings_left: AtomicU64::new(NO_BOOKING_LIMIT),
             closures: RwLock::default(),
             counters: Counters::default(),
@@ -207,6 +210,17 @@ impl FakeControls {
         self.shared
             .html_instead_of_json
             .store(on, Ordering::Relaxed);
+    }
+
+    /// Serves (`true`, the default) or hides the registrations JSON (`GET /api/Hours/..`
+    /// answers 404): the evidence for it is thin, so our client must do without it.
+    pub fn set_registrations_json(&self, on: bool) {
+        self.shared.registrations_json.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the registrations JSON is served.
+    pub(super) fn registrations_json(&self) -> bool {
+        self.shared.registrations_json.load(Ordering::Relaxed)
     }
 
     /// With `Some(n)`, `POST /api/hours` takes `n` more bookings, then answers 500 to every

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{holiday_warnings, line_problem};
 use super::hours::{monday_of, round2};
-use super::open_activities::NamedActivity;
+use super::open_activities::{Activity, NamedActivity};
 use super::params::Text;
 use super::{OpError, Ops, params};
 use crate::store::CallerId;
@@ -124,7 +124,8 @@ impl Ops {
                 async move {
                     // The page's names lead straight to each activity, instead of a walk.
                     for (activity_id, names) in paths {
-                        self.place_by_names(&signed_in, to, *names, *activity_id)
+                        let activity = Activity::Id(*activity_id);
+                        self.place_by_names(&signed_in, to, *names, activity)
                             .await?;
                     }
                     self.open_activities(&signed_in, wanted).await

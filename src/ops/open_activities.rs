@@ -67,6 +67,14 @@ impl Place {
     }
 }
 
+/// Which activity of a phase [`Ops::place_by_names`] looks for.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Activity<'a> {
+    Id(u64),
+    /// The only activity of that exact name in its phase.
+    Name(&'a str),
+}
+
 /// One activity and kind of a set of lines, by name: listed once, however many lines use it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,13 +192,14 @@ impl Ops {
 
     /// Finds an activity's place by the names of its path (customer, project, phase), as
     /// the week page gives them, with one lookup per level at `date`, and remembers it.
-    /// `None` when a name is not (or no longer) there on that day.
+    /// `None` when a name is not (or no longer) there on that day, or when the activity is
+    /// asked for by a name its phase holds more than once.
     pub(super) async fn place_by_names(
         &self,
         signed_in: &SignedIn,
         date: NaiveDate,
         names: [&str; 3],
-        activity_id: u64,
+        activity: Activity<'_>,
     ) -> Result<Option<Place>, UpstreamError> {
         let named = |list: &LookupList, name: &str| list.iter().find(|l| l.name == name).cloned();
         let customers = self
@@ -220,7 +229,11 @@ impl Ops {
             date,
         };
         let activities = self.cached_lookup(signed_in, &request).await?;
-        let Some(activity) = activities.iter().find(|a| a.id == activity_id).cloned() else {
+        let mut matching = activities.iter().filter(|a| match activity {
+            Activity::Id(id) => a.id == id,
+            Activity::Name(name) => a.name == name,
+        });
+        let (Some(activity), None) = (matching.next().cloned(), matching.next()) else {
             return Ok(None);
         };
         let place = Place {

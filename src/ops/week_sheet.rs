@@ -3,8 +3,9 @@
 //! names once, not once per day: a week of 8 bookings fits in about 1 kB.
 //!
 //! The page has the names, billability and totals; the registrations JSON has activity
-//! ids ([`crate::tidsreg::registrations`]); the kinds lookup (by project and activity
-//! name) turns billability into a kind id. Whatever cannot be told for sure is left out of
+//! ids ([`crate::tidsreg::registrations`]), and where it is missing or ambiguous the names
+//! of a row's path lead to its activity in the catalogue; the kinds lookup (by project and
+//! activity name) turns billability into a kind id. Whatever cannot be told for sure is left out of
 //! the row, with a warning saying how to find it, rather than guessed.
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
 use super::hours::{WeekBounds, monday_of, summarise};
+use super::open_activities::Activity;
 use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::registrations::activity_ids;
@@ -89,6 +91,7 @@ impl Ops {
                         vec![None; page.rows.len()]
                     }
                 };
+                let ids = self.ids_by_names(&signed_in, &page.rows, monday, ids).await;
                 let mut kinds = Vec::with_capacity(page.rows.len());
                 for row in &page.rows {
                     kinds.push(self.kind_of(&signed_in, row).await);
@@ -140,6 +143,39 @@ impl Ops {
                 .collect(),
             warnings,
         })
+    }
+
+    /// Fills the ids the registrations did not tell from the catalogue, by the names of
+    /// each row's path on its first booked day: the upstream contract's fallback, for a
+    /// Tidsreg whose registrations JSON is missing or ambiguous.
+    async fn ids_by_names(
+        &self,
+        signed_in: &SignedIn,
+        rows: &[WeekRow],
+        monday: NaiveDate,
+        mut ids: Vec<Option<u64>>,
+    ) -> Vec<Option<u64>> {
+        for (row, id) in rows
+            .iter()
+            .zip(ids.iter_mut())
+            .filter(|(_, id)| id.is_none())
+        {
+            let (Some(customer), Some(project), Some(phase)) =
+                (&row.customer, &row.project, &row.phase)
+            else {
+                continue;
+            };
+            let Some(first) = row.hours.iter().position(|h| h.is_some_and(|h| h != 0.0)) else {
+                continue;
+            };
+            let date = monday + chrono::Duration::days(first as i64);
+            let names = [customer.as_str(), project.as_str(), phase.as_str()];
+            let activity = Activity::Name(&row.activity);
+            if let Ok(Some(place)) = self.place_by_names(signed_in, date, names, activity).await {
+                *id = Some(place.activity.id);
+            }
+        }
+        ids
     }
 
     /// The kind a page row's hours were booked with: the activity's only kind, or the one

@@ -111,6 +111,32 @@ async fn the_week_carries_activity_and_kind_ids_in_at_most_1300_bytes() {
 }
 
 #[tokio::test]
+async fn without_the_registrations_json_the_names_lead_to_the_ids() {
+    let server = with_last_week().await;
+    server.controls.set_registrations_json(false);
+    let (status, week) = server.get(Some(KEY_A), "/api/hours?date=2026-03-04").await;
+    assert_eq!(status, StatusCode::OK, "{week}");
+    let ids: Vec<u64> = week["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["activityId"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        ids,
+        [SUPPORT, UDVIKLING_ACTIVITY_ID, MOEDER, ADMINISTRATION],
+        "{week}"
+    );
+    assert!(
+        week.get("warnings")
+            .unwrap()
+            .to_string()
+            .contains("Tuesday")
+    );
+    assert!(!week.to_string().contains("cannot be told"), "{week}");
+}
+
+#[tokio::test]
 async fn a_week_of_8_bookings_on_8_rows_fits_too() {
     let server = start().await;
     server.login(KEY_A).await;
