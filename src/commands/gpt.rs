@@ -139,6 +139,8 @@ mod tests {
                 "listPhases",
                 "listActivities",
                 "listKinds",
+                "copyWeek",
+                "registerHoursBatch",
                 "tidsreg_login_required",
                 "tidsreg_session_expired",
                 "tidsreg_login_rejected",

@@ -2,8 +2,9 @@
 //!
 //! The catalogue never changes, so every customer, project, phase and activity answer is
 //! serialised once per key style and served as shared bytes: the lookups are the fake's hot
-//! path when it is benchmarked. The `date` parameter is validated but does not filter: the
-//! demo catalogue is the same on every day.
+//! path when it is benchmarked. The `date` parameter is validated, and filters only where a
+//! test closed an activity on some days (`FakeControls::close_activity`): otherwise the demo
+//! catalogue is the same on every day.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::data;
@@ -219,10 +221,22 @@ pub(super) async fn select_activities(
     State(controls): State<FakeControls>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let style = controls.key_style();
     answer(&controls, query, |answers, pairs| {
         check_date(pairs)?;
         let id = parent_id(pairs, "phaseId")?;
-        Ok(answers.activities.get(&id).cloned())
+        let date = param(pairs, "date")
+            .and_then(|raw| NaiveDate::parse_from_str(raw, LOOKUP_DATE_FORMAT).ok());
+        match date.filter(|_| controls.has_closures()) {
+            // Some activity is closed on some days: this answer is built for its date.
+            Some(date) => {
+                let open = data::activities_of(id)
+                    .filter(|a| !controls.is_closed(a.id, date))
+                    .map(|a| (a.id, a.name));
+                Ok(Some(to_json(style, "ActivityId", open)))
+            }
+            None => Ok(answers.activities.get(&id).cloned()),
+        }
     })
 }
 

@@ -2,8 +2,9 @@
 //!
 //! It imitates the upstream contract (`tidsreg-upstream.md`): forms-auth login with an
 //! `AuthTicket` cookie and `302` to `/Login` for a missing or expired session, the JSON
-//! lookups under `/Find/Select*`, the HTML week page under `/Hours/DD-MM-YYYY`, and
-//! `POST /api/hours`. The catalogue is fixed and deterministic ([`data`]); each user has a
+//! lookups under `/Find/Select*`, the HTML week page under `/Hours/DD-MM-YYYY`, the
+//! registrations as JSON under `/api/Hours/DD-MM-YYYY?days=N`, and `POST /api/hours`, which
+//! adds a booking to what the day holds (never replaces it). The catalogue is fixed and deterministic ([`data`]); each user has a
 //! bookings store of their own. [`FakeControls`] injects faults (expired sessions, latency,
 //! failure statuses, HTML instead of JSON, the other key spelling) and counts requests, so
 //! tests can prove how our client behaves when the real upstream misbehaves.

@@ -48,6 +48,7 @@ pub fn router(controls: FakeControls) -> Router {
         .route("/Hours", get(this_week))
         .route("/Hours/{date}", get(week))
         .route("/api/hours", post(register_hours))
+        .route("/api/Hours/{date}", get(registrations))
         .route("/api/selector/projects", get(lookups::selector_projects))
         .route(
             "/api/selector/projects/{id}",
@@ -232,13 +233,72 @@ async fn week(
     Html(week_page::render_week_page(day, &bookings)).into_response()
 }
 
+/// Most days one `GET /api/Hours/DD-MM-YYYY?days=N` covers (the fake's own bound).
+const MAX_REGISTRATION_DAYS: u64 = 366;
+
+/// `GET /api/Hours/DD-MM-YYYY?days=N` (N defaults to 1): this user's registrations of N days
+/// from that date as `{"TimeRegistrations": [{"Date", "ActivityId", "Hours"}]}`, one entry
+/// per booking, as the one public client that uses it reads them.
+async fn registrations(
+    session: Session,
+    State(controls): State<FakeControls>,
+    Path(raw): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    if !controls.registrations_json() {
+        return not_found().await;
+    }
+    let Ok(first) = NaiveDate::parse_from_str(&raw, HOURS_DATE_FORMAT) else {
+        let message = format!("Bad date '{raw}': expected DD-MM-YYYY");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    };
+    let days = query
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("days"))
+        .map_or(Ok(1), |(_, value)| value.trim().parse::<u64>());
+    let Some(days) = days
+        .ok()
+        .filter(|d| (1..=MAX_REGISTRATION_DAYS).contains(d))
+    else {
+        let message = format!("Bad days: expected 1 to {MAX_REGISTRATION_DAYS}");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    };
+    let last = first
+        .checked_add_days(chrono::Days::new(days - 1))
+        .unwrap_or(first);
+    let entries: Vec<serde_json::Value> = controls
+        .bookings_of(session.user)
+        .iter()
+        .filter(|b| b.date >= first && b.date <= last)
+        .map(|b| {
+            serde_json::json!({
+                "Date": format!("{}T00:00:00", b.date.format(BOOKING_DATE_FORMAT)),
+                "ActivityId": b.activity_id,
+                "Hours": b.hours,
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "TimeRegistrations": entries })).into_response()
+}
+
 /// `POST /api/hours`: validates and stores one booking for this user; `204` on success.
 async fn register_hours(
     session: Session,
     State(controls): State<FakeControls>,
     body: Bytes,
 ) -> Response {
+    if !controls.take_booking() {
+        let message = "Injected booking failure";
+        return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+    }
     match parse_booking(&form_pairs(&body)) {
+        Ok(booking) if controls.is_closed(booking.activity_id, booking.date) => {
+            let message = format!(
+                "Activity {} is closed on {}",
+                booking.activity_id, booking.date
+            );
+            (StatusCode::BAD_REQUEST, message).into_response()
+        }
         Ok(booking) => {
             controls.add_booking(session.user, booking);
             StatusCode::NO_CONTENT.into_response()

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 // The one protocol type the fake shares with our client: a booking, as the form carries it.
 use crate::tidsreg::Booking;
 
@@ -41,6 +43,7 @@ const ROUTES: &[&str] = &[
     "/Find/SelectKinds",
     "/Hours",
     "/api/hours",
+    "/api/Hours",
     "/api/selector/projects",
 ];
 
@@ -89,8 +92,17 @@ struct Shared {
     /// 0 means "no injected failure".
     fail_status: AtomicU16,
     html_instead_of_json: AtomicBool,
+    /// Whether `GET /api/Hours/..` (the registrations JSON) is served; off, it is a 404.
+    registrations_json: AtomicBool,
+    /// Bookings still taken before `POST /api/hours` fails; [`NO_BOOKING_LIMIT`] is off.
+    bookings_left: AtomicU64,
+    /// Activities closed over a span of days: `(activity id, first day, last day)`.
+    closures: RwLock<Vec<(u64, NaiveDate, NaiveDate)>>,
     counters: Counters,
 }
+
+/// `bookings_left` when no booking failure is injected.
+const NO_BOOKING_LIMIT: u64 = u64::MAX;
 
 impl Default for Shared {
     fn default() -> Self {
@@ -102,6 +114,9 @@ impl Default for Shared {
             latency_after_nanos: AtomicU64::new(0),
             fail_status: AtomicU16::new(0),
             html_instead_of_json: AtomicBool::new(false),
+            registrations_json: AtomicBool::new(true),
+            bookings_left: AtomicU64::new(NO_BOOKING_LIMIT),
+            closures: RwLock::default(),
             counters: Counters::default(),
         }
     }
@@ -195,6 +210,62 @@ impl FakeControls {
         self.shared
             .html_instead_of_json
             .store(on, Ordering::Relaxed);
+    }
+
+    /// Serves (`true`, the default) or hides the registrations JSON (`GET /api/Hours/..`
+    /// answers 404): the evidence for it is thin, so our client must do without it.
+    pub fn set_registrations_json(&self, on: bool) {
+        self.shared.registrations_json.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the registrations JSON is served.
+    pub(super) fn registrations_json(&self) -> bool {
+        self.shared.registrations_json.load(Ordering::Relaxed)
+    }
+
+    /// With `Some(n)`, `POST /api/hours` takes `n` more bookings, then answers 500 to every
+    /// other one (a Tidsreg failing in the middle of a batch); `None` turns it off.
+    pub fn fail_bookings_after(&self, n: Option<u64>) {
+        let left = n.unwrap_or(NO_BOOKING_LIMIT);
+        self.shared.bookings_left.store(left, Ordering::Relaxed);
+    }
+
+    /// Closes an activity from `first` to `last` (both included), as Tidsreg closes
+    /// activities by date: the dated activities lookup leaves it out on those days, and
+    /// `POST /api/hours` refuses it there.
+    pub fn close_activity(&self, activity_id: u64, first: NaiveDate, last: NaiveDate) {
+        let mut closures = self
+            .shared
+            .closures
+            .write()
+            .expect("closures lock poisoned");
+        closures.push((activity_id, first, last));
+    }
+
+    /// Whether the activity is closed on `date`.
+    pub(super) fn is_closed(&self, activity_id: u64, date: NaiveDate) -> bool {
+        let closures = self.shared.closures.read().expect("closures lock poisoned");
+        closures
+            .iter()
+            .any(|&(id, first, last)| id == activity_id && first <= date && date <= last)
+    }
+
+    /// Whether any activity is closed at all (the lookups' fast path skips the check).
+    pub(super) fn has_closures(&self) -> bool {
+        let closures = self.shared.closures.read().expect("closures lock poisoned");
+        !closures.is_empty()
+    }
+
+    /// Whether one more booking may be taken (counting it down when limited).
+    pub(super) fn take_booking(&self) -> bool {
+        self.shared
+            .bookings_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| match left {
+                NO_BOOKING_LIMIT => Some(left),
+                0 => None,
+                n => Some(n - 1),
+            })
+            .is_ok()
     }
 
     /// Total requests received since start or the last [`Self::reset_counters`], all paths.

@@ -21,7 +21,7 @@ pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
 const MAX_TEXT_CHARS: usize = 500;
 
 /// Input of booking hours: numbers and numeric strings both work.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterInput {
     /// The day to book, YYYY-MM-DD (year 1900 to 2200).
@@ -57,9 +57,10 @@ pub struct Booked {
     /// The booked day read back from Tidsreg; absent when the read-back failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayHours>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub week_total: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Left out when empty, so a kept answer without warnings must read back as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// True when this answer repeats an earlier identical booking instead of booking again.
     pub replayed: bool,
@@ -99,6 +100,15 @@ impl Remembered {
     }
 }
 
+/// What a booking answers of its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReadBack {
+    /// The day as Tidsreg holds it after the booking (or, for a replay, now).
+    Day,
+    /// Nothing: a batch reads its days once, after its last line.
+    Nothing,
+}
+
 /// Hours closer than this are the same (the upstream keeps two decimals).
 const SAME_HOURS: f64 = 0.005;
 
@@ -128,6 +138,23 @@ impl Ops {
                 IDEMPOTENCY_WINDOW,
             ),
         };
+        self.book_once(caller, &key, booking, window, ReadBack::Day)
+            .await
+    }
+
+    /// Books `booking` once under the store record `key` (kept `window`): a second call
+    /// with the same key answers the first booking (re-reading its day, with
+    /// [`ReadBack::Day`]) instead of booking again, waits for it while it is in flight, and
+    /// settles it when it is in doubt. Single bookings and each line of a batch come here.
+    pub(super) async fn book_once(
+        &self,
+        caller: &CallerId,
+        key: &str,
+        booking: Booking,
+        window: Duration,
+        read_back: ReadBack,
+    ) -> Result<Booked, OpError> {
+        let key = key.to_owned();
         let started = tokio::time::Instant::now();
         loop {
             let claim = Remembered::claim(&booking);
@@ -136,7 +163,9 @@ impl Ops {
                 .put_new(Collection::Idempotency, &key, &claim, Some(window))
                 .await?
             {
-                return self.book_claimed(caller, &key, booking, window).await;
+                return self
+                    .book_claimed(caller, &key, booking, window, read_back)
+                    .await;
             }
             let found: Option<Remembered> = self.store.get(Collection::Idempotency, &key).await?;
             match found {
@@ -153,6 +182,9 @@ impl Ops {
                     ..
                 }) => {
                     answer.replayed = true;
+                    if read_back == ReadBack::Day {
+                        self.read_day_again(caller, &mut answer).await;
+                    }
                     return Ok(answer);
                 }
                 Some(found) if found.in_doubt => {
@@ -160,7 +192,9 @@ impl Ops {
                     let taken: Option<Remembered> =
                         self.store.take(Collection::Idempotency, &key).await?;
                     if let Some(taken) = taken.filter(|t| t.in_doubt) {
-                        return self.settle_doubt(caller, &key, taken, window).await;
+                        return self
+                            .settle_doubt(caller, &key, taken, window, read_back)
+                            .await;
                     }
                 }
                 Some(_) if started.elapsed() > IN_FLIGHT_WAIT => {
@@ -183,6 +217,7 @@ impl Ops {
         key: &str,
         booking: Booking,
         window: Duration,
+        read_back: ReadBack,
     ) -> Result<Booked, OpError> {
         // The day as Tidsreg holds it now, not as cached: another booking (in Tidsreg's own
         // pages, say) may have changed it.
@@ -199,7 +234,7 @@ impl Ops {
                 return Err(error);
             }
         };
-        let answer = match self.book(caller, &booking).await {
+        let answer = match self.book(caller, &booking, read_back).await {
             Ok(answer) => answer,
             Err(OpError::UpstreamTimeout) => {
                 let record = Remembered {
@@ -232,6 +267,7 @@ impl Ops {
         key: &str,
         record: Remembered,
         window: Duration,
+        read_back: ReadBack,
     ) -> Result<Booked, OpError> {
         let booking = record.booking.clone();
         self.forget_week(caller, booking.date).await;
@@ -269,13 +305,34 @@ impl Ops {
         self.store
             .put(Collection::Idempotency, key, &claim, Some(window))
             .await?;
-        let mut answer = self.book_claimed(caller, key, booking, window).await?;
+        let mut answer = self
+            .book_claimed(caller, key, booking, window, read_back)
+            .await?;
         answer.warnings.insert(
             0,
             "the earlier attempt of this booking never reached Tidsreg; it is booked now, once"
                 .into(),
         );
         Ok(answer)
+    }
+
+    /// A replayed answer's day as Tidsreg holds it now, not as it was at the first booking:
+    /// other bookings may have changed it since. If it cannot be read, the first answer's
+    /// day stays, and a warning says so.
+    async fn read_day_again(&self, caller: &CallerId, answer: &mut Booked) {
+        let date = answer.booked.date;
+        self.forget_week(caller, date).await;
+        match self.week_hours(caller, date).await {
+            Ok(week) => {
+                let date = date.format(params::DATE_FORMAT).to_string();
+                answer.day = week.days.into_iter().find(|d| d.date == date);
+                answer.week_total = Some(week.total);
+                answer.warnings = week.warnings;
+            }
+            Err(error) => answer.warnings.push(format!(
+                "booked once already; reading the day again failed ({error}), so `day` shows it as it was at that booking: read the week to see it now"
+            )),
+        }
     }
 
     /// The day's total hours as Tidsreg holds it now.
@@ -290,7 +347,7 @@ impl Ops {
     }
 
     /// Drops the cached week of `date`, so the next read asks Tidsreg.
-    async fn forget_week(&self, caller: &CallerId, date: NaiveDate) {
+    pub(super) async fn forget_week(&self, caller: &CallerId, date: NaiveDate) {
         if let Ok(Some(signed_in)) = self.sessions.get(caller).await {
             signed_in.weeks.invalidate(&super::hours::week_key(date));
         }
@@ -323,7 +380,12 @@ impl Ops {
         }
     }
 
-    async fn book(&self, caller: &CallerId, booking: &Booking) -> Result<Booked, OpError> {
+    async fn book(
+        &self,
+        caller: &CallerId,
+        booking: &Booking,
+        read_back: ReadBack,
+    ) -> Result<Booked, OpError> {
         let refusal = self
             .with_session(caller, |signed_in| async move {
                 let result = self.tidsreg.book(&signed_in.upstream, booking).await;
@@ -352,6 +414,9 @@ impl Ops {
             warnings: Vec::new(),
             replayed: false,
         };
+        if read_back == ReadBack::Nothing {
+            return Ok(answer);
+        }
         // The booking is done: a failed read-back must not look like a failed booking, or
         // the caller would book again.
         match self.week_hours(caller, booking.date).await {
@@ -379,7 +444,8 @@ fn refused(status: u16, excerpt: &str) -> OpError {
     ))
 }
 
-fn validate(input: RegisterInput) -> Result<Booking, OpError> {
+/// The booking an input asks for, or the first thing wrong with it.
+pub(super) fn validate(input: RegisterInput) -> Result<Booking, OpError> {
     // Untrimmed: a date with spaces around it is refused, like any other malformed date.
     params::required("date", input.date.as_deref())?;
     let date = params::date("date", input.date.as_deref().unwrap_or_default())?;
@@ -418,6 +484,13 @@ fn optional_text(field: &'static str, value: &Text) -> Result<String, OpError> {
         ));
     }
     Ok(text)
+}
+
+/// The store key of line `index` of a batch: the batch's identity (its Idempotency-Key, or
+/// its whole content) and the line's place in it, so two equal lines of one batch are two
+/// bookings, and the same batch sent again books none of them twice.
+pub(super) fn batch_line_key(caller: &CallerId, batch: &str, index: usize) -> String {
+    record_key(&format!("{caller}\u{0}batch\u{0}{batch}\u{0}{index}"))
 }
 
 /// The store key of a booking's record: a hash, so no caller, key or note is readable there.

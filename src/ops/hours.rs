@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::params::Text;
+use super::week_sheet::WeekSheet;
 use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
 use crate::tidsreg::UpstreamError;
@@ -51,7 +52,8 @@ pub struct WeekBounds {
     pub end: String,
 }
 
-/// A week of registered hours, as `getHours` answers it.
+/// A week of registered hours, day by day with names per entry: what a booking answers of
+/// its day, and what reports add up (`getHours` answers the shorter [`WeekSheet`]).
 #[derive(Debug, Serialize)]
 pub struct WeekHours {
     #[serde(flatten)]
@@ -87,14 +89,15 @@ pub struct Entry {
 }
 
 impl Ops {
-    /// The ISO week holding the date (default today), with totals and warnings.
+    /// The ISO week holding the date (default today) as a time sheet: a row per activity
+    /// and kind with its ids, totals and warnings.
     pub async fn get_hours(
         &self,
         caller: &CallerId,
         input: HoursInput,
-    ) -> Result<WeekHours, OpError> {
+    ) -> Result<WeekSheet, OpError> {
         let date = params::date_or_today("date", input.date.as_deref())?;
-        self.week_hours(caller, date).await
+        self.week_sheet(caller, date).await
     }
 
     pub(super) async fn week_hours(

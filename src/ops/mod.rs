@@ -1,15 +1,20 @@
 //! One function per operation: raw input → validation → upstream → typed output. The REST
 //! API and the MCP tools are thin adapters over these, so both agree by construction.
 
+mod batch;
 mod booking;
+mod copy_week;
 mod error;
+mod holidays;
 pub mod hours;
 mod lookups;
+mod open_activities;
 pub mod params;
 mod report;
 mod search;
 mod signin;
 mod text_match;
+mod week_sheet;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,13 +26,17 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use batch::{BatchAnswer, BatchInput, DayTotal, LineOutcome, LineStatus, MAX_BATCH_LINES};
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
+pub use copy_week::{CopyWeekInput, WeekCopy};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
 pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, ProjectsInput};
+pub use open_activities::NamedActivity;
 pub use params::Text;
 pub use report::{Report, ReportInput};
 pub use search::{SearchHit, SearchInput};
+pub use week_sheet::{SheetRow, WeekSheet};
 
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
@@ -86,8 +95,10 @@ operations!(
     PhasesInput => list_phases -> Arc<LookupList>,
     ActivitiesInput => list_activities -> Arc<LookupList>,
     KindsInput => list_kinds -> Arc<LookupList>,
-    HoursInput => get_hours -> WeekHours,
+    HoursInput => get_hours -> WeekSheet,
     RegisterInput => register_hours -> Booked,
+    BatchInput => register_hours_batch -> BatchAnswer,
+    CopyWeekInput => copy_week -> WeekCopy,
     WeekInput => get_week -> WeekBounds,
     SearchInput => search -> Vec<SearchHit>,
     ReportInput => get_report -> Report,
@@ -113,9 +124,11 @@ macro_rules! serialised_answers {
 
 serialised_answers!(
     LoginOutput,
-    WeekHours,
+    WeekSheet,
     WeekBounds,
     Booked,
+    BatchAnswer,
+    WeekCopy,
     Vec<SearchHit>,
     Report
 );

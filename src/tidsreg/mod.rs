@@ -4,6 +4,7 @@
 mod booking;
 mod lookup;
 mod lookup_request;
+pub mod registrations;
 pub mod week;
 
 use std::sync::{Arc, RwLock};
@@ -35,6 +36,8 @@ const WEEK_PATH: &str = "/Hours/";
 const WEEK_DATE_FORMAT: &str = "%d-%m-%Y";
 /// Where bookings are posted.
 const BOOK_PATH: &str = "/api/hours";
+/// Where registered hours are listed as JSON: `/api/Hours/DD-MM-YYYY?days=N`.
+const REGISTRATIONS_PATH: &str = "/api/Hours/";
 /// How much of an unexpected upstream body we keep for the error message.
 const BODY_EXCERPT_CHARS: usize = 200;
 
@@ -217,6 +220,25 @@ impl Tidsreg {
         let response = self.send(session, request, &url, true).await?;
         let html = response.text().await.map_err(transport_error)?;
         week::parse_week(&html).map_err(|_| UpstreamError::SessionExpired)
+    }
+
+    /// The registrations of `days` days from `first` as JSON, with their activity ids (which
+    /// the week page does not show). Thin evidence upstream: callers treat a failure as
+    /// "no ids", never as a failed read of the week.
+    pub async fn registrations(
+        &self,
+        session: &UpstreamSession,
+        first: NaiveDate,
+        days: u32,
+    ) -> Result<Vec<registrations::Registration>, UpstreamError> {
+        let path = format!(
+            "{REGISTRATIONS_PATH}{}?days={days}",
+            first.format(WEEK_DATE_FORMAT)
+        );
+        let url = self.url(&path);
+        let response = self.get(session, &url).await?;
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        registrations::parse(&bytes)
     }
 
     /// Books hours. Only `204 No Content` is success; whether a second identical booking

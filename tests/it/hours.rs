@@ -41,9 +41,11 @@ async fn book_then_read_the_week_back() {
     assert_eq!(week["start"], "2026-03-02");
     assert_eq!(week["end"], "2026-03-08");
     assert_eq!(week["total"], 7.5);
-    assert_eq!(week["days"].as_array().unwrap().len(), 7);
-    assert_eq!(week["days"][1]["total"], 7.5);
-    assert_eq!(week["days"][1]["entries"][0]["hours"], 7.5);
+    assert_eq!(week["days"], json!([0, 7.5, 0, 0, 0, 0, 0]));
+    let row = &week["rows"][0];
+    assert_eq!(row["hours"][1], 7.5);
+    assert_eq!(row["activityId"], UDVIKLING_ACTIVITY_ID);
+    assert_eq!(row["kindId"], KIND_BILLABLE);
     let warnings = week["warnings"].to_string();
     assert!(
         warnings.contains("Monday 2026-03-02: 0 of the expected 7.5"),

@@ -21,3 +21,4 @@ mod settings;
 mod state;
 mod stored_login;
 mod tunnel;
+mod week_booking;

@@ -26,6 +26,7 @@ const READ_ONLY: &[&str] = &[
     "get_week",
     "search",
     "get_report",
+    "copy_week",
 ];
 
 /// An MCP client connected to `/mcp` with `token` as its bearer.
@@ -98,6 +99,13 @@ async fn handshake_gives_instructions_and_tools_say_what_they_do() {
     let login = tool(&tools, "login").annotations.clone().unwrap();
     assert_eq!(login.read_only_hint, Some(false));
     assert_eq!(login.destructive_hint, Some(false));
+    let batch = tool(&tools, "register_hours_batch")
+        .annotations
+        .clone()
+        .unwrap();
+    assert_eq!(batch.read_only_hint, Some(false));
+    assert_eq!(batch.destructive_hint, Some(false));
+    assert_eq!(batch.open_world_hint, Some(false));
     // Ids are integers and dates strings in the input schemas.
     let projects = serde_json::to_value(&tool(&tools, "list_projects").input_schema).unwrap();
     assert_eq!(
@@ -224,6 +232,38 @@ async fn search_booking_hours_and_reports_work_as_over_rest() {
         Some(false),
         "booking is marked as writing"
     );
+}
+
+#[tokio::test]
+async fn a_week_is_copied_and_booked_in_one_batch_as_over_rest() {
+    let server = start().await;
+    let client = connect(&server, KEY_A).await;
+    let login = json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD });
+    ok_json(&call(&client, "login", login).await);
+    let booking = json!({ "date": "2026-03-03", "hours": 7.5, "activityId": 4201, "kindId": 13 });
+    ok_json(&call(&client, "register_hours", booking).await);
+
+    let range = json!({ "from": "2026-03-03", "to": "2026-03-10" });
+    let plan = ok_json(&call(&client, "copy_week", range).await);
+    let (_, rest_plan) = server
+        .get(Some(KEY_A), "/api/week/copy?from=2026-03-03&to=2026-03-10")
+        .await;
+    assert_eq!(plan, rest_plan);
+    assert_eq!(plan["lines"][0]["date"], "2026-03-10", "{plan}");
+
+    let dry = json!({ "lines": plan["lines"], "dryRun": true });
+    let dry = ok_json(&call(&client, "register_hours_batch", dry).await);
+    assert_eq!(dry["lines"][0]["status"], "planned", "{dry}");
+    let batch = json!({ "lines": plan["lines"] });
+    let booked = ok_json(&call(&client, "register_hours_batch", batch.clone()).await);
+    assert_eq!(booked["lines"][0]["status"], "booked", "{booked}");
+    let again = ok_json(&call(&client, "register_hours_batch", batch).await);
+    assert_eq!(again["lines"][0]["status"], "replayed", "{again}");
+    assert_eq!(server.controls.bookings(DEMO_USERNAME).len(), 2);
+
+    let bad = json!({ "lines": [{ "date": "2026-03-10", "hours": 1, "activityId": 999999, "kindId": 13 }] });
+    let refused = error_text(&call(&client, "register_hours_batch", bad).await);
+    assert!(refused.contains("lines[0]: activityId 999999"), "{refused}");
 }
 
 #[tokio::test]

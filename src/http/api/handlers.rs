@@ -1,7 +1,7 @@
 //! Request handlers. Every GET operation is one generic handler: the query string parsed
 //! into the operation's input type (the same type MCP parses its arguments into), the
-//! operation run, its answer sent as JSON. The two POSTs add what only REST has: a login
-//! form body, and the `Idempotency-Key` header.
+//! operation run, its answer sent as JSON. The POSTs add what only REST has: a login
+//! form body, and the `Idempotency-Key` header (of a booking or a batch).
 
 use std::collections::HashMap;
 
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::ApiState;
 use crate::http::error::ApiError;
-use crate::ops::{Answer, LoginInput, OpError, Operation, RegisterInput, Text};
+use crate::ops::{Answer, BatchInput, LoginInput, OpError, Operation, RegisterInput, Text};
 use crate::store::CallerId;
 
 /// An operation's answer, already encoded (a cached lookup list keeps its encoding).
@@ -116,12 +116,30 @@ pub async fn register_hours(
     body: Bytes,
 ) -> Result<JsonBytes, ApiError> {
     let mut input: RegisterInput = json_body(&body, HOURS_EXAMPLE)?;
-    input.idempotency_key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    input.idempotency_key = idempotency_key(&headers);
     JsonBytes::of(&input.run(&state.ops, &caller).await?)
 }
+
+/// `POST /api/hours/batch` with an optional `Idempotency-Key` header for the whole batch.
+pub async fn register_hours_batch(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<CallerId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<JsonBytes, ApiError> {
+    let mut input: BatchInput = json_body(&body, BATCH_EXAMPLE)?;
+    input.idempotency_key = idempotency_key(&headers);
+    JsonBytes::of(&input.run(&state.ops, &caller).await?)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+const BATCH_EXAMPLE: &str = r#"{"lines": [{"date": "2026-03-02", "hours": 7.5, "activityId": 4201, "kindId": 13}], "dryRun": true}"#;
 
 const HOURS_EXAMPLE: &str =
     r#"{"date": "2026-03-02", "hours": 7.5, "activityId": 4201, "kindId": 13, "note": "..."}"#;

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::http::live_text::LiveSchema;
 use crate::ops::{
-    ActivitiesInput, CustomersInput, HoursInput, KindsInput, Ops, PhasesInput, ProjectsInput,
-    ReportInput, SearchInput, WeekInput,
+    ActivitiesInput, CopyWeekInput, CustomersInput, HoursInput, KindsInput, Ops, PhasesInput,
+    ProjectsInput, ReportInput, SearchInput, WeekInput,
 };
 use handlers::query;
 
@@ -49,6 +49,12 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/api/kinds", get(query::<KindsInput>)),
         route(Method::GET, "/api/hours", get(query::<HoursInput>)),
         route(Method::POST, "/api/hours", post(handlers::register_hours)),
+        route(
+            Method::POST,
+            "/api/hours/batch",
+            post(handlers::register_hours_batch),
+        ),
+        route(Method::GET, "/api/week/copy", get(query::<CopyWeekInput>)),
         route(Method::GET, "/api/week", get(query::<WeekInput>)),
         route(Method::GET, "/api/search", get(query::<SearchInput>)),
         route(Method::GET, "/api/report", get(query::<ReportInput>)),

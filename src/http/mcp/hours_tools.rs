@@ -8,11 +8,13 @@ use rmcp::{tool, tool_router};
 
 use super::McpServer;
 use super::tools::ToolAnswer;
-use crate::ops::{HoursInput, RegisterInput, ReportInput, SearchInput, WeekInput};
+use crate::ops::{
+    BatchInput, CopyWeekInput, HoursInput, RegisterInput, ReportInput, SearchInput, WeekInput,
+};
 
 #[tool_router(router = hours_router, vis = "pub(super)")]
 impl McpServer {
-    /// The hours registered in the ISO week (Monday to Sunday) holding a date: entries per day, day and week totals, and warnings to tell the user about.
+    /// The hours registered in the ISO week (Monday to Sunday) holding a date: one row per activity and kind with its activityId, kindId and hours Monday to Sunday, day and week totals, and warnings to tell the user about.
     #[tool(
         name = "get_hours",
         title = "Read registered hours",
@@ -46,6 +48,44 @@ impl McpServer {
         &self,
         Extension(parts): Extension<Parts>,
         Parameters(input): Parameters<RegisterInput>,
+    ) -> ToolAnswer {
+        self.run(&parts, input).await
+    }
+
+    /// Plans a week like another ("same as last week"): the lines of the week holding `from` on the same weekdays of the week holding `to`, ready for register_hours_batch, with warnings (holidays, days already booked, activities closed). Books nothing.
+    #[tool(
+        name = "copy_week",
+        title = "Plan a week from another",
+        annotations(
+            title = "Plan a week from another",
+            read_only_hint = true,
+            destructive_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn copy_week(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(input): Parameters<CopyWeekInput>,
+    ) -> ToolAnswer {
+        self.run(&parts, input).await
+    }
+
+    /// Books up to 50 lines in one call, after checking them all (a bad line refuses the whole batch, naming it; nothing is booked). Confirm one summary table with the user first; dryRun true only checks. The same batch sent again books nothing twice; the answer gives each line's status and the days as Tidsreg now holds them.
+    #[tool(
+        name = "register_hours_batch",
+        title = "Book several lines",
+        annotations(
+            title = "Book several lines",
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn register_hours_batch(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(input): Parameters<BatchInput>,
     ) -> ToolAnswer {
         self.run(&parts, input).await
     }

@@ -170,7 +170,7 @@ mod tests {
 
     /// The tools that change something (upstream or the caller's session); every other
     /// tool must be marked read-only, so clients may call it without asking.
-    const WRITING_TOOLS: &[&str] = &["login", "register_hours"];
+    const WRITING_TOOLS: &[&str] = &["login", "register_hours", "register_hours_batch"];
 
     /// What directories review: a title, and each hint set to true or false, on every tool
     /// (a new tool cannot ship without them); `idempotentHint` only where it always holds.
