@@ -59,12 +59,19 @@ impl Ops {
         )?);
         let to = monday_of(params::date("to", input.to.as_deref().unwrap_or_default())?);
         if from == to {
-            return Err(OpError::bad_input(
-                "to",
-                format!(
-                    "`to` is in the week of `from` (the week of {from}); give a day of the week to fill"
-                ),
-            ));
+            // Copying a week onto itself plans nothing (its lines are already booked); an
+            // empty plan that says so, not a refusal of two valid dates.
+            let monday = from.format(params::DATE_FORMAT).to_string();
+            return Ok(WeekCopy {
+                from: monday.clone(),
+                to: monday,
+                total: 0.0,
+                lines: Vec::new(),
+                activities: Vec::new(),
+                warnings: vec![format!(
+                    "`from` and `to` are in the same week (the week of {from}), so there is nothing to copy; give `to` a day of the week to fill"
+                )],
+            });
         }
         let source = self.week_sheet(caller, from).await?;
         let mut warnings = Vec::new();
