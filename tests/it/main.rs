@@ -13,6 +13,7 @@ mod keys;
 mod lookups;
 mod mcp;
 mod oauth;
+mod plugin;
 mod schema;
 mod search_report;
 mod sessions;
