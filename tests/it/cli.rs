@@ -16,6 +16,7 @@ fn help_explains_the_commands() {
         .success()
         .stdout(predicate::str::contains("serve"))
         .stdout(predicate::str::contains("schema"))
+        .stdout(predicate::str::contains("plugin"))
         .stdout(predicate::str::contains("--demo"));
     bin()
         .args(["serve", "--help"])
