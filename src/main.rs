@@ -48,6 +48,7 @@ fn try_main(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
         Command::Logout => commands::login::forget(&config_path),
         Command::Schema(args) => commands::schema::run(args),
         Command::Gpt(args) => commands::gpt::run(args.lang),
+        Command::Plugin(args) => commands::plugin::run(args, &config_path),
         Command::Completions { shell } => commands::completions::run(shell),
     }
 }

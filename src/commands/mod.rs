@@ -6,6 +6,7 @@ pub mod gpt;
 pub mod init;
 pub mod key;
 pub mod login;
+pub mod plugin;
 mod prompt;
 pub mod schema;
 pub mod serve;

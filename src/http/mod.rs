@@ -11,6 +11,7 @@ pub mod connections;
 pub mod door;
 pub mod error;
 pub mod frame;
+pub mod icon;
 pub mod live_text;
 pub mod login_budget;
 pub mod mcp;
@@ -33,7 +34,7 @@ pub use state::{AppConfig, AppState};
 pub fn app(state: AppState) -> Router {
     let routes = api::router(state.ops.clone(), state.schema.clone())
         .merge(oauth::router(state.oauth.clone()))
-        .merge(mcp::router(state.ops.clone()));
+        .merge(mcp::router(state.ops.clone(), state.public_url.clone()));
     // No CORS layer on purpose: GPT Actions and MCP clients call server to server, so no
     // browser origin is ever allowed to read answers (the seed echoed any origin).
     routes

@@ -35,6 +35,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print what goes in the GPT editor: name, description, instructions, starters
     Gpt(GptArgs),
+    /// Write a ChatGPT / Codex plugin bundle (skills, manifest, MCP URL) for the public URL
+    Plugin(PluginArgs),
     /// Ask for the ngrok authtoken, Tidsreg URL and domain, and write the config file
     Init,
     /// Print the settings `serve` would use (same flags), secrets redacted, with their source
@@ -100,6 +102,19 @@ pub struct GptArgs {
     /// Language of the texts (French, as the original guide, or English)
     #[arg(long, value_enum, default_value_t = Lang::Fr)]
     pub lang: Lang,
+}
+
+/// `plugin` flags.
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// Public base URL of the server, e.g. https://example.ngrok.app [default: public_url, or
+    /// https://<domain>, from the config file]
+    #[arg(long, env = "TIDSREG_GPT_PUBLIC_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Folder to write the bundle into (created if missing; only the bundle's files replaced)
+    #[arg(long, short, value_name = "DIR", default_value = "tidsreg-plugin")]
+    pub out: PathBuf,
 }
 
 /// `serve` flags. Each has an environment variable; the config file comes after both.

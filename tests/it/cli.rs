@@ -16,6 +16,7 @@ fn help_explains_the_commands() {
         .success()
         .stdout(predicate::str::contains("serve"))
         .stdout(predicate::str::contains("schema"))
+        .stdout(predicate::str::contains("plugin"))
         .stdout(predicate::str::contains("--demo"));
     bin()
         .args(["serve", "--help"])
@@ -192,4 +193,34 @@ fn serve_honours_public_url_and_env_api_key() {
         .unwrap()
         .status();
     assert_eq!(status, 401, "known key, but not signed in to Tidsreg yet");
+}
+
+#[test]
+fn serve_leads_with_mcp_and_says_plainly_when_there_is_no_clipboard() {
+    let home = tempfile::tempdir().unwrap();
+    // No display (the fixture removes DISPLAY and WAYLAND_DISPLAY) and no tunnel.
+    let served = serve(home.path(), &["--demo", "--port", "0"], &[]);
+    let screen = &served.screen;
+    let at = |needle: &str| {
+        screen
+            .find(needle)
+            .unwrap_or_else(|| panic!("missing {needle}: {screen}"))
+    };
+    assert!(at("MCP URL") < at("Local URL"), "{screen}");
+    assert!(at("Local URL") < at("GPT Action (for"), "{screen}");
+    assert!(at("GPT Action (for") < at("Schema URL"), "{screen}");
+    let schema_line = screen
+        .lines()
+        .find(|line| line.trim_start().starts_with("Schema file"))
+        .unwrap();
+    assert!(
+        schema_line.ends_with("could not copy it to the clipboard (no display)"),
+        "{schema_line}"
+    );
+    for raw in ["X11", "xcb", "Wayland", "error"] {
+        assert!(!screen.contains(raw), "{raw} on the screen: {screen}");
+    }
+    // No public URL: no plugin bundle to offer, and the GPT editor is not opened.
+    assert!(!screen.contains("tidsreg-gpt plugin"), "{screen}");
+    assert!(!screen.contains("opened https://chatgpt.com"), "{screen}");
 }

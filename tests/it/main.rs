@@ -14,6 +14,7 @@ mod lookups;
 mod mcp;
 mod mcp_transport;
 mod oauth;
+mod plugin;
 mod schema;
 mod search_report;
 mod sessions;

@@ -436,7 +436,7 @@ fn serve_prints_the_mcp_url_and_the_static_client_it_stored_but_not_its_secret()
     let base = local_url(screen);
     for expected in [
         format!("{base}/mcp"),
-        "Add custom MCP server".to_string(),
+        "Security and login → Developer mode".to_string(),
         "Add custom connector".to_string(),
         format!("{base}/oauth/authorize"),
         format!("{base}/oauth/token"),

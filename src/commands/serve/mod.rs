@@ -142,10 +142,11 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         )
     });
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let reachable = tunnel.is_some() || settings.public_url.is_some();
     let screen = Screen {
         local_url: &local_url,
         public_url: &public_url,
-        reachable: tunnel.is_some() || settings.public_url.is_some(),
+        reachable,
         schema_file: &schema_path.display().to_string(),
         clipboard,
         keys: &keys,
@@ -160,7 +161,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         tunnel_note: tunnel_note.as_deref(),
     };
     println!("{}", screen.render());
-    if settings.open_browser && on_terminal {
+    if desktop::opens_gpt_editor(settings.open_browser, on_terminal, reachable) {
         println!("  {}\n", desktop::open_gpt_editor());
     }
     println!("{READY_LINE}");
@@ -276,7 +277,7 @@ async fn supervise(
             live_url.set(&url);
             match publish_schema(&live, &url, &schema_path) {
                 Ok(_) => println!(
-                    "Tunnel reopened with a new URL: {url}\n  Re-import {url}/openapi.yaml in the GPT editor, and update the MCP URL {url}/mcp in ChatGPT or Claude."
+                    "Tunnel reopened with a new URL: {url}\n  Update the MCP URL {url}/mcp in ChatGPT or Claude (a plugin bundle: tidsreg-gpt plugin --url {url}),\n  and re-import {url}/openapi.yaml in the GPT editor."
                 ),
                 Err(e) => tracing::error!("tunnel reopened at {url}, but the schema failed: {e:#}"),
             }

@@ -1,5 +1,5 @@
-//! The one screen `serve` prints: everything needed to set up the GPT, a ChatGPT plugin or a
-//! Claude connector, and nothing else.
+//! The one screen `serve` prints: everything needed to connect ChatGPT (a plugin) or Claude (a
+//! connector) over MCP first, then what a GPT Action needs, and nothing else.
 
 use std::fmt::Write as _;
 
@@ -13,10 +13,11 @@ pub struct Screen<'a> {
     pub local_url: &'a str,
     /// The URL ChatGPT calls: the tunnel's, `--public-url`, or the local one.
     pub public_url: &'a str,
-    /// True when the public URL is a tunnel or `--public-url`, not just the local one.
+    /// True when the public URL is a tunnel or `--public-url`, not just the local one: only
+    /// then can ChatGPT or Claude reach us, and only then is a plugin bundle worth writing.
     pub reachable: bool,
     pub schema_file: &'a str,
-    /// What happened with the clipboard, in a few words.
+    /// What happened with the clipboard, in a few plain words (never an error's own text).
     pub clipboard: Option<String>,
     pub keys: &'a ApiKeys,
     /// True when `TIDSREG_GPT_API_KEY` provides the key (it is not in the config file).
@@ -39,19 +40,71 @@ pub struct Screen<'a> {
     pub tunnel_note: Option<&'a str>,
 }
 
+/// The ChatGPT steps for a custom MCP server (OpenAI, "Connect and test your plugin":
+/// developer mode under Security and login, then the plus button on the Plugins page).
+const CHATGPT_STEPS: &str = "ChatGPT: Settings → Security and login → Developer mode on; Plugins → + → paste the MCP URL → Create";
+/// The Claude steps for a custom connector.
+const CLAUDE_STEPS: &str =
+    "Claude: Settings → Connectors → Add custom connector → paste the MCP URL, then Connect";
+/// Said when nothing makes this server public.
+const NOT_PUBLIC: &str = "No tunnel: ChatGPT and Claude cannot reach a local URL. Pass --public-url when something else makes this server public.";
+
 impl Screen<'_> {
-    /// The screen as text.
+    /// The screen as text: first MCP (ChatGPT plugins, Claude connectors), which every plan
+    /// can use, then the GPT Action, for workspaces that can still create GPTs.
     pub fn render(&self) -> String {
         let base = self.public_url.trim_end_matches('/');
         let mut out = format!(
-            "tidsreg-gpt {} is serving the GPT Action API and MCP\n\n",
+            "tidsreg-gpt {} is serving MCP (ChatGPT plugins, Claude connectors) and the GPT Action API\n\n",
             env!("CARGO_PKG_VERSION")
         );
+        self.mcp(&mut out, base);
+        if !self.reachable {
+            let note = self.tunnel_note.unwrap_or(NOT_PUBLIC);
+            let _ = write!(out, "\n  {note}\n");
+        }
+        let _ = write!(
+            out,
+            "\n  GPT Action (for ChatGPT workspaces that can still create GPTs)\n"
+        );
+        self.gpt_action(&mut out, base);
+        out
+    }
+
+    /// Where MCP clients connect and how, and where this server and its state are.
+    fn mcp(&self, out: &mut String, base: &str) {
         let mut line = |label: &str, value: &str| {
             let _ = writeln!(out, "  {label:<12} {value}");
         };
+        line(
+            "MCP URL",
+            &format!("{base}/mcp   (sign-in: OAuth, on our own page)"),
+        );
+        line("", CHATGPT_STEPS);
+        line("", CLAUDE_STEPS);
+        if self.reachable {
+            line(
+                "",
+                &format!("Plugin bundle (skills for ChatGPT): tidsreg-gpt plugin --url {base}"),
+            );
+        }
         line("Public URL", base);
         line("Local URL", self.local_url);
+        line("State", self.state_store);
+        match self.demo {
+            Some((url, user, password)) => line(
+                "Upstream",
+                &format!("demo Tidsreg at {url} (sign in as {user} / {password})"),
+            ),
+            None => line("Upstream", self.upstream_url),
+        }
+    }
+
+    /// What the GPT editor needs: the schema, the API key, or the OAuth client instead.
+    fn gpt_action(&self, out: &mut String, base: &str) {
+        let mut line = |label: &str, value: &str| {
+            let _ = writeln!(out, "  {label:<12} {value}");
+        };
         line(
             "Schema URL",
             &format!("{base}/openapi.yaml   (GPT editor: Actions → Import from URL)"),
@@ -62,7 +115,6 @@ impl Screen<'_> {
             .map(|c| format!("; {c}"))
             .unwrap_or_default();
         line("Schema file", &format!("{}{copied}", self.schema_file));
-        line("State", self.state_store);
         let keys = self.keys.keys();
         if let Some(key) = keys.first() {
             let shown = if self.show_secrets {
@@ -85,43 +137,6 @@ impl Screen<'_> {
             let more = keys.len() - 1;
             line("", &format!("(+{more} more keys in {})", self.config_file));
         }
-        self.mcp_and_oauth(&mut out, base);
-        let mut line = |label: &str, value: &str| {
-            let _ = writeln!(out, "  {label:<12} {value}");
-        };
-        match self.demo {
-            Some((url, user, password)) => line(
-                "Upstream",
-                &format!("demo Tidsreg at {url} (sign in as {user} / {password})"),
-            ),
-            None => line("Upstream", self.upstream_url),
-        }
-        if !self.reachable {
-            let note = self.tunnel_note.unwrap_or(
-                "No tunnel: ChatGPT cannot reach a local URL. Pass --public-url when something else makes this server public.",
-            );
-            let _ = write!(out, "\n  {note}\n");
-        }
-        out
-    }
-
-    /// Where MCP clients connect, and what a GPT Action needs for OAuth instead of a key.
-    fn mcp_and_oauth(&self, out: &mut String, base: &str) {
-        let mut line = |label: &str, value: &str| {
-            let _ = writeln!(out, "  {label:<12} {value}");
-        };
-        line(
-            "MCP URL",
-            &format!("{base}/mcp   (sign-in: OAuth, on our own page)"),
-        );
-        line(
-            "",
-            "ChatGPT: Settings → Plugins → Add custom MCP server → paste the MCP URL, Authentication: OAuth",
-        );
-        line(
-            "",
-            "Claude: Settings → Connectors → Add custom connector → paste the MCP URL, then Connect",
-        );
         if let Some(client) = self.oauth_client {
             line(
                 "OAuth",
@@ -156,6 +171,10 @@ mod tests {
     const CLIENT_SECRET: &str = "client-secret-0123456789abcdef";
 
     fn render(show_secrets: bool) -> String {
+        render_with(show_secrets, true)
+    }
+
+    fn render_with(show_secrets: bool, reachable: bool) -> String {
         let keys = ApiKeys::new(vec![ApiKey {
             id: "default".into(),
             key: Secret::new(KEY),
@@ -165,10 +184,15 @@ mod tests {
             secret: Secret::new(CLIENT_SECRET),
             redirect_uris: Vec::new(),
         };
+        let public_url = if reachable {
+            "https://x.example"
+        } else {
+            "http://127.0.0.1:8000"
+        };
         Screen {
             local_url: "http://127.0.0.1:8000",
-            public_url: "https://x.example",
-            reachable: true,
+            public_url,
+            reachable,
             schema_file: "/c/openapi.yaml",
             clipboard: None,
             keys: &keys,
@@ -183,6 +207,56 @@ mod tests {
             tunnel_note: None,
         }
         .render()
+    }
+
+    /// Where each of `needles` first appears in `screen`, failing when one is missing.
+    fn positions(screen: &str, needles: &[&str]) -> Vec<usize> {
+        needles
+            .iter()
+            .map(|needle| {
+                screen
+                    .find(needle)
+                    .unwrap_or_else(|| panic!("missing {needle}: {screen}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_mcp_url_and_its_steps_lead_and_the_gpt_action_follows() {
+        let screen = render(false);
+        let order = positions(
+            &screen,
+            &[
+                "MCP URL      https://x.example/mcp",
+                "ChatGPT: Settings",
+                "Claude: Settings → Connectors → Add custom connector",
+                "tidsreg-gpt plugin --url https://x.example",
+                "Public URL",
+                "\n  Local URL    http://127.0.0.1:8000\n",
+                "GPT Action (for ChatGPT workspaces that can still create GPTs)",
+                "Schema URL",
+                "API key",
+                "Client ID",
+            ],
+        );
+        assert!(order.is_sorted(), "{order:?}\n{screen}");
+        assert!(!screen.contains("cannot reach"), "{screen}");
+    }
+
+    #[test]
+    fn without_a_public_url_the_screen_says_so_before_the_gpt_action_and_offers_no_bundle() {
+        let screen = render_with(false, false);
+        let order = positions(
+            &screen,
+            &[
+                "MCP URL",
+                "Local URL",
+                "cannot reach a local URL",
+                "GPT Action (for",
+            ],
+        );
+        assert!(order.is_sorted(), "{order:?}\n{screen}");
+        assert!(!screen.contains("tidsreg-gpt plugin"), "{screen}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
+use crate::http::icon;
 use crate::http::live_text::LiveSchema;
 use crate::ops::{
     ActivitiesInput, CopyWeekInput, CustomersInput, HoursInput, KindsInput, Ops, PhasesInput,
@@ -37,6 +38,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         route(Method::GET, "/health", get(handlers::health)),
         route(Method::GET, "/openapi.yaml", get(handlers::openapi)),
+        route(Method::GET, icon::ICON_PATH, get(icon::serve)),
         route(Method::POST, "/api/login", post(handlers::login)),
         route(Method::GET, "/api/customers", get(query::<CustomersInput>)),
         route(Method::GET, "/api/projects", get(query::<ProjectsInput>)),

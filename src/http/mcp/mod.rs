@@ -25,6 +25,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::http::icon;
+use crate::http::public_url::PublicUrl;
 use crate::ops::Ops;
 use crate::store::CallerId;
 
@@ -42,14 +44,17 @@ pub const INSTRUCTIONS: &str = include_str!("../../../assets/mcp/instructions.md
 pub struct McpServer {
     ops: Ops,
     tools: ToolRouter<Self>,
+    /// Where clients reach us, for the icon's address.
+    public_url: PublicUrl,
 }
 
 impl McpServer {
-    /// Tools over `ops`.
-    pub fn new(ops: Ops) -> Self {
+    /// Tools over `ops`, seen from outside at `public_url`.
+    pub fn new(ops: Ops, public_url: PublicUrl) -> Self {
         Self {
             ops,
             tools: Self::tool_router() + Self::hours_router(),
+            public_url,
         }
     }
 
@@ -63,7 +68,9 @@ impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
-                Implementation::new("tidsreg-gpt", env!("CARGO_PKG_VERSION")).with_title("Tidsreg"),
+                Implementation::new("tidsreg-gpt", env!("CARGO_PKG_VERSION"))
+                    .with_title("Tidsreg")
+                    .with_icons(vec![icon::mcp_icon(&self.public_url.get())]),
             )
             .with_instructions(INSTRUCTIONS)
     }
@@ -115,8 +122,9 @@ fn caller_of(context: &RequestContext<RoleServer>) -> Result<CallerId, ErrorData
 }
 
 /// `/mcp`. The door in front of it has put the caller on every request (an OAuth access
-/// token or an API key), and the SDK hands the request's extensions to the tools.
-pub fn router(ops: Ops) -> Router {
+/// token or an API key), and the SDK hands the request's extensions to the tools. The
+/// server's icon is advertised under `public_url`, which follows the tunnel.
+pub fn router(ops: Ops, public_url: PublicUrl) -> Router {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -126,7 +134,7 @@ pub fn router(ops: Ops) -> Router {
         // browser page cannot attach, and our public host changes with the tunnel.
         .disable_allowed_hosts();
     let service = StreamableHttpService::new(
-        move || Ok(McpServer::new(ops.clone())),
+        move || Ok(McpServer::new(ops.clone(), public_url.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
