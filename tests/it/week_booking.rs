@@ -209,12 +209,16 @@ async fn copy_week_warns_of_holidays_and_days_already_booked() {
     let warnings = plan["warnings"].to_string();
     assert!(warnings.contains("2026-04-02 is Skærtorsdag"), "{warnings}");
     assert!(warnings.contains("2026-04-03 is Langfredag"), "{warnings}");
-    // Copying a week onto itself is refused; onto a booked week, warned.
-    let (status, body) = server
+    // Copying a week onto itself plans nothing, and says so; onto a booked week, warned.
+    let (status, plan) = server
         .get(Some(KEY_A), "/api/week/copy?from=2026-03-02&to=2026-03-08")
         .await;
-    let message = assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
-    assert_eq!(body["field"], "to", "{message}");
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["lines"], json!([]), "{plan}");
+    assert!(
+        plan["warnings"][0].as_str().unwrap().contains("same week"),
+        "{plan}"
+    );
     let (status, plan) = server
         .get(Some(KEY_A), "/api/week/copy?from=2026-03-12&to=2026-03-02")
         .await;
