@@ -13,7 +13,7 @@ use super::login_budget::LoginBudget;
 use super::oauth::{self, OAuth, RegistrationCaps};
 use super::public_url::PublicUrl;
 use super::rate_limits::{Limits, TrustedProxies};
-use crate::ops::Ops;
+use crate::ops::{IndexSettings, Ops};
 use crate::settings::config_file::OAuthClient;
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS, RateLimits};
@@ -53,6 +53,8 @@ pub struct AppConfig {
     pub store: StateStore,
     /// Seals each caller's Tidsreg cookies in the store.
     pub sealer: Sealer,
+    /// When each user's catalogue is indexed for search (after sign-in, and how often again).
+    pub index: IndexSettings,
 }
 
 impl AppConfig {
@@ -79,6 +81,7 @@ impl AppConfig {
             registration_caps: RegistrationCaps::default(),
             store: StateStore::new(store),
             sealer,
+            index: IndexSettings::default(),
         }
     }
 }
@@ -133,7 +136,8 @@ impl AppState {
             config.store.clone(),
             config.clock.clone(),
         )
-        .with_expected_hours(config.expected_hours);
+        .with_expected_hours(config.expected_hours)
+        .with_index_settings(config.index);
         let ops = match config.credentials {
             Some(credentials) => ops.with_credentials(credentials),
             None => ops,

@@ -2,12 +2,14 @@
 //! API and the MCP tools are thin adapters over these, so both agree by construction.
 
 mod booking;
+mod catalogue;
 mod error;
 pub mod hours;
 mod lookups;
 pub mod params;
 mod report;
 mod search;
+mod search_index;
 mod signin;
 mod text_match;
 
@@ -22,12 +24,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
+pub use catalogue::{
+    DEFAULT_REFRESH, IndexSettings, MAX_IN_FLIGHT as INDEX_MAX_IN_FLIGHT, Progress as IndexProgress,
+};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
 pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, ProjectsInput};
 pub use params::Text;
 pub use report::{Report, ReportInput};
-pub use search::{SearchHit, SearchInput};
+pub use search::{MatchKind, SearchAnswer, SearchHit, SearchInput, Searched};
 
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::DEFAULT_EXPECTED_HOURS;
@@ -47,6 +52,10 @@ pub struct Ops {
     expected_hours: f64,
     /// Stored logins (`tidsreg-gpt login`), by the caller they sign in.
     credentials: Arc<HashMap<CallerId, Credentials>>,
+    /// Each Tidsreg user's catalogue index, as searched (and being built).
+    catalogues: Arc<catalogue::Catalogues>,
+    /// When the catalogue is indexed.
+    index_settings: IndexSettings,
 }
 
 /// One operation as both transports call it. The input type is what REST parses a query
@@ -89,7 +98,7 @@ operations!(
     HoursInput => get_hours -> WeekHours,
     RegisterInput => register_hours -> Booked,
     WeekInput => get_week -> WeekBounds,
-    SearchInput => search -> Vec<SearchHit>,
+    SearchInput => search -> SearchAnswer,
     ReportInput => get_report -> Report,
 );
 
@@ -116,7 +125,7 @@ serialised_answers!(
     WeekHours,
     WeekBounds,
     Booked,
-    Vec<SearchHit>,
+    SearchAnswer,
     Report
 );
 
@@ -158,6 +167,8 @@ impl Ops {
             clock,
             expected_hours: DEFAULT_EXPECTED_HOURS,
             credentials: Arc::default(),
+            catalogues: Arc::default(),
+            index_settings: IndexSettings::default(),
         }
     }
 
@@ -175,6 +186,12 @@ impl Ops {
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
         let caller = CallerId::api_key(&credentials.key_id);
         Arc::make_mut(&mut self.credentials).insert(caller, credentials);
+        self
+    }
+
+    /// Indexes the catalogue as `settings` say.
+    pub fn with_index_settings(mut self, settings: IndexSettings) -> Self {
+        self.index_settings = settings;
         self
     }
 

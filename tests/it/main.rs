@@ -13,6 +13,7 @@ mod lookups;
 mod mcp;
 mod oauth;
 mod schema;
+mod search_index;
 mod search_report;
 mod sessions;
 mod settings;
