@@ -175,10 +175,10 @@ impl Ops {
             }
             let ranked = so_far.rank(query, limit);
             // Enough: the places the words name are all fetched and matched, or (words
-            // that name no customer, project or phase) a whole page of exact matches.
+            // that name no customer, project or phase) a whole page of full matches.
             let boosted_done = now.boost_applied >= boost && now.boosted_open == 0;
             let wanted = if now.boosted_ever > 0 { 1 } else { limit };
-            let enough = boosted_done && ranked.exact_matches >= wanted;
+            let enough = boosted_done && ranked.full_matches >= wanted;
             if enough || tokio::time::Instant::now() >= deadline {
                 return Ok(Some(answer_from(ranked, &so_far, &now, build)));
             }

@@ -56,8 +56,8 @@ pub struct Ranked {
     pub partial: bool,
     /// Some hit needed typo tolerance.
     pub fuzzy: bool,
-    /// Paths matching every word without a typo (to know when a search has enough).
-    pub exact_matches: usize,
+    /// Paths matching every word, with or without a typo (to know when a search has enough).
+    pub full_matches: usize,
 }
 
 /// A catalogue with its names prepared.
@@ -137,10 +137,7 @@ impl Index {
         if !partial {
             candidates.retain(|c| c.matched == all);
         }
-        let exact_matches = candidates
-            .iter()
-            .filter(|c| c.matched == all && c.fuzzy == 0)
-            .count();
+        let full_matches = candidates.iter().filter(|c| c.matched == all).count();
         let order = |a: &Candidate, b: &Candidate| {
             let name = |c: &Candidate| &self.catalogue.activities[c.path.activity];
             b.matched
@@ -164,7 +161,7 @@ impl Index {
             fuzzy: hits.iter().any(|h| h.kind == MatchKind::Fuzzy),
             hits,
             partial,
-            exact_matches,
+            full_matches,
         }
     }
 
