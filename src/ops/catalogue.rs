@@ -405,8 +405,10 @@ impl Ops {
                     let catalogue = build.catalogue.lock().unwrap_or_else(|p| p.into_inner());
                     request_for(&pending, &catalogue, date)
                 };
+                // Past the session's lookup cache: a walk asks each lookup once anyway, and
+                // a person's own lookups after a sign-in still go to Tidsreg, as before.
                 in_flight.push(async move {
-                    let answer = self.cached_lookup(signed_in, &request).await;
+                    let answer = self.tidsreg.lookup(&signed_in.upstream, &request).await;
                     (pending, answer)
                 });
             }

