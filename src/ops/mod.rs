@@ -3,6 +3,7 @@
 
 mod booking;
 mod catalogue;
+mod catalogue_walk;
 mod error;
 pub mod hours;
 mod lookups;
@@ -24,9 +25,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
-pub use catalogue::{
-    DEFAULT_REFRESH, IndexSettings, MAX_IN_FLIGHT as INDEX_MAX_IN_FLIGHT, Progress as IndexProgress,
-};
+pub use catalogue::{DEFAULT_REFRESH, IndexSettings};
+pub use catalogue_walk::{MAX_IN_FLIGHT as INDEX_MAX_IN_FLIGHT, Progress as IndexProgress};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
 pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, ProjectsInput};

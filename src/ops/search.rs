@@ -10,7 +10,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Build, Progress};
+use super::catalogue_walk::{Build, Progress};
 use super::params::Text;
 use super::search_index::{Index, Ranked};
 use super::text_match::Query;
