@@ -1,22 +1,20 @@
 //! The JSON lookups (`/Find/Select*`) and the older selector API (`/api/selector/projects`).
 //!
-//! The catalogue never changes, so every customer, project, phase and activity answer is
-//! serialised once per key style and served as shared bytes: the lookups are the fake's hot
-//! path when it is benchmarked. The `date` parameter is validated, and filters only where a
-//! test closed an activity on some days (`FakeControls::close_activity`): otherwise the demo
-//! catalogue is the same on every day.
+//! The catalogue never changes while it is served, so every customer, project, phase and
+//! activity answer is serialised once per key style ([`super::answers`]) and served as
+//! shared bytes: the lookups are the fake's hot path when it is benchmarked. The `date`
+//! parameter is validated, and filters only where a test closed an activity on some days
+//! (`FakeControls::close_activity`): otherwise the catalogue is the same on every day.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
-use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::answers::{Answers, to_json};
 use super::data;
 use super::routes::Session;
 use super::state::{FakeControls, KeyStyle};
@@ -27,93 +25,6 @@ const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const EMPTY_ARRAY: &str = "[]";
 /// How lookup dates are written (`date=2025-06-02`).
 const LOOKUP_DATE_FORMAT: &str = "%Y-%m-%d";
-
-/// One `{id, name}` entry, written with the key names of its level and key style.
-struct Entry<'a> {
-    id_key: &'static str,
-    name_key: &'static str,
-    id: u64,
-    name: &'a str,
-}
-
-impl Serialize for Entry<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry(self.id_key, &self.id)?;
-        map.serialize_entry(self.name_key, self.name)?;
-        map.end()
-    }
-}
-
-/// The id and name keys of one lookup level, e.g. `("CustomerId", "Name")` or `("id", "name")`.
-fn keys(style: KeyStyle, pascal_id: &'static str) -> (&'static str, &'static str) {
-    match style {
-        KeyStyle::Pascal => (pascal_id, "Name"),
-        KeyStyle::Lower => ("id", "name"),
-    }
-}
-
-/// Serialises one lookup answer.
-fn to_json<'a>(
-    style: KeyStyle,
-    pascal_id: &'static str,
-    items: impl Iterator<Item = (u64, &'a str)>,
-) -> Bytes {
-    let (id_key, name_key) = keys(style, pascal_id);
-    let entries: Vec<Entry<'a>> = items
-        .map(|(id, name)| Entry {
-            id_key,
-            name_key,
-            id,
-            name,
-        })
-        .collect();
-    let json = serde_json::to_vec(&entries).expect("catalogue entries always serialise");
-    Bytes::from(json)
-}
-
-/// Every answer of one key style, serialised once.
-struct Answers {
-    customers: Bytes,
-    projects: HashMap<u64, Bytes>,
-    phases: HashMap<u64, Bytes>,
-    activities: HashMap<u64, Bytes>,
-}
-
-impl Answers {
-    fn build(style: KeyStyle) -> Answers {
-        let customers = data::CUSTOMERS.iter().map(|c| (c.id, c.name));
-        let projects = data::CUSTOMERS.iter().map(|c| {
-            let items = data::projects_of(c.id).map(|p| (p.id, p.name));
-            (c.id, to_json(style, "ProjectId", items))
-        });
-        let phases = data::PROJECTS.iter().map(|p| {
-            let items = data::phases_of(p.id).map(|ph| (ph.id, ph.name));
-            (p.id, to_json(style, "PhaseId", items))
-        });
-        let activities = data::PHASES.iter().map(|ph| {
-            let items = data::activities_of(ph.id).map(|a| (a.id, a.name));
-            (ph.id, to_json(style, "ActivityId", items))
-        });
-        Answers {
-            customers: to_json(style, "CustomerId", customers),
-            projects: projects.collect(),
-            phases: phases.collect(),
-            activities: activities.collect(),
-        }
-    }
-
-    /// The answers for a key style, built on first use.
-    fn get(style: KeyStyle) -> &'static Answers {
-        static PASCAL: OnceLock<Answers> = OnceLock::new();
-        static LOWER: OnceLock<Answers> = OnceLock::new();
-        let cell = match style {
-            KeyStyle::Pascal => &PASCAL,
-            KeyStyle::Lower => &LOWER,
-        };
-        cell.get_or_init(|| Answers::build(style))
-    }
-}
 
 /// A lookup request the fake refuses, answered as `400` with a short text.
 struct BadRequest(String);
@@ -165,7 +76,7 @@ fn answer(
     }
     let query = query.unwrap_or_default();
     let pairs: Vec<_> = url::form_urlencoded::parse(query.as_bytes()).collect();
-    match pick(Answers::get(controls.key_style()), &pairs) {
+    match pick(&controls.answers(), &pairs) {
         Ok(Some(json)) => json_response(json),
         Ok(None) => json_response(Bytes::from_static(EMPTY_ARRAY.as_bytes())),
         Err(bad) => bad.into_response(),
@@ -233,7 +144,7 @@ pub(super) async fn select_activities(
                 let open = data::activities_of(id)
                     .filter(|a| !controls.is_closed(a.id, date))
                     .map(|a| (a.id, a.name));
-                Ok(Some(to_json(style, "ActivityId", open)))
+                Ok(Some(to_json(style == KeyStyle::Pascal, "ActivityId", open)))
             }
             None => Ok(answers.activities.get(&id).cloned()),
         }
@@ -253,7 +164,7 @@ pub(super) async fn select_kinds(
         let activity = param(pairs, "activityName").unwrap_or_default();
         let kinds = data::kinds_for_names(project, activity);
         let items = kinds.iter().map(|k| (k.id, k.name));
-        Ok(Some(to_json(style, "KindId", items)))
+        Ok(Some(to_json(style == KeyStyle::Pascal, "KindId", items)))
     })
 }
 
@@ -306,8 +217,8 @@ mod tests {
 
     #[test]
     fn pascal_and_lower_keys() {
-        let pascal = Answers::get(KeyStyle::Pascal);
-        let lower = Answers::get(KeyStyle::Lower);
+        let pascal = Answers::demo(true);
+        let lower = Answers::demo(false);
         let first_pascal: serde_json::Value =
             serde_json::from_slice(&pascal.customers).expect("valid json");
         let first_lower: serde_json::Value =
@@ -324,7 +235,7 @@ mod tests {
 
     #[test]
     fn every_parent_has_a_serialised_answer() {
-        let answers = Answers::get(KeyStyle::Pascal);
+        let answers = Answers::demo(true);
         assert_eq!(answers.projects.len(), data::CUSTOMERS.len());
         assert_eq!(answers.phases.len(), data::PROJECTS.len());
         assert_eq!(answers.activities.len(), data::PHASES.len());

@@ -9,7 +9,9 @@
 //! failure statuses, HTML instead of JSON, the other key spelling) and counts requests, so
 //! tests can prove how our client behaves when the real upstream misbehaves.
 
+mod answers;
 pub mod data;
+pub mod generated;
 mod lookups;
 mod pages;
 mod routes;

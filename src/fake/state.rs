@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use super::answers::{Answers, CatalogueAnswers};
 // The one protocol type the fake shares with our client: a booking, as the form carries it.
 use crate::tidsreg::Booking;
 
@@ -99,6 +100,8 @@ struct Shared {
     /// Activities closed over a span of days: `(activity id, first day, last day)`.
     closures: RwLock<Vec<(u64, NaiveDate, NaiveDate)>>,
     counters: Counters,
+    /// A catalogue swapped in for the demo one (a generated large one), if any.
+    catalogue: RwLock<Option<Arc<CatalogueAnswers>>>,
 }
 
 /// `bookings_left` when no booking failure is injected.
@@ -118,6 +121,7 @@ impl Default for Shared {
             bookings_left: AtomicU64::new(NO_BOOKING_LIMIT),
             closures: RwLock::default(),
             counters: Counters::default(),
+            catalogue: RwLock::default(),
         }
     }
 }
@@ -167,6 +171,35 @@ impl FakeControls {
     /// redirected to `/Login`: how tests exercise our client's re-login path.
     pub fn expire_sessions(&self) {
         self.write_sessions().clear();
+    }
+
+    /// Serves a generated catalogue of the demo's customers, `customers` more, and the
+    /// search quality paths ([`super::generated`]) instead of the demo's: a Tidsreg of the
+    /// size search must handle. Answers how many lookups a full walk of it takes.
+    pub fn use_generated_catalogue(&self, customers: usize) -> usize {
+        let catalogue = super::generated::generate(customers);
+        let answers = Arc::new(CatalogueAnswers::of(&catalogue));
+        *self
+            .shared
+            .catalogue
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(answers);
+        catalogue.lookups_to_walk()
+    }
+
+    /// The lookup answers served now, in the current key spelling.
+    pub(super) fn answers(&self) -> Arc<Answers> {
+        let pascal = self.key_style() == KeyStyle::Pascal;
+        let swapped = self
+            .shared
+            .catalogue
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        match swapped.as_ref() {
+            Some(both) if pascal => both.pascal.clone(),
+            Some(both) => both.lower.clone(),
+            None => Answers::demo(pascal),
+        }
     }
 
     /// Switches the JSON key spelling of all five lookups.

@@ -15,7 +15,7 @@ use super::login_budget::LoginBudget;
 use super::oauth::{self, ClientDocuments, Clients, OAuth, RegistrationCaps};
 use super::public_url::PublicUrl;
 use super::rate_limits::{Limits, TrustedProxies};
-use crate::ops::Ops;
+use crate::ops::{IndexSettings, Ops};
 use crate::settings::config_file::OAuthClient;
 use crate::settings::credentials::Credentials;
 use crate::settings::serve_settings::{DEFAULT_CACHE_TTL, DEFAULT_EXPECTED_HOURS, RateLimits};
@@ -65,6 +65,8 @@ pub struct AppConfig {
     /// Whether client metadata documents may be fetched from loopback over plain http:
     /// tests (and the conformance suite) serve them there; never on a real server.
     pub client_documents_from_loopback: bool,
+    /// When each user's catalogue is indexed for search (after sign-in, and how often again).
+    pub index: IndexSettings,
 }
 
 impl AppConfig {
@@ -95,6 +97,7 @@ impl AppConfig {
             local_url: public_url.to_string(),
             allowed_origins: Vec::new(),
             client_documents_from_loopback: false,
+            index: IndexSettings::default(),
         }
     }
 }
@@ -152,7 +155,8 @@ impl AppState {
             config.store.clone(),
             config.clock.clone(),
         )
-        .with_expected_hours(config.expected_hours);
+        .with_expected_hours(config.expected_hours)
+        .with_index_settings(config.index);
         let ops = match config.credentials {
             Some(credentials) => ops.with_credentials(credentials),
             None => ops,

@@ -181,7 +181,10 @@ impl Ops {
             },
         };
         self.with_session(caller, |signed_in| async move {
-            self.cached_lookup(&signed_in, request).await
+            let answer = self.cached_lookup(&signed_in, request).await?;
+            self.compare_with_index(caller, &signed_in, request, &answer)
+                .await;
+            Ok(answer)
         })
         .await
     }

@@ -3,6 +3,8 @@
 
 mod batch;
 mod booking;
+mod catalogue;
+mod catalogue_walk;
 mod copy_week;
 mod error;
 mod holidays;
@@ -12,6 +14,7 @@ mod open_activities;
 pub mod params;
 mod report;
 mod search;
+mod search_index;
 mod signin;
 mod text_match;
 mod week_sheet;
@@ -28,6 +31,8 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{BatchAnswer, BatchInput, DayTotal, LineOutcome, LineStatus, MAX_BATCH_LINES};
 pub use booking::{Booked, IDEMPOTENCY_WINDOW, RegisterInput};
+pub use catalogue::{DEFAULT_REFRESH, IndexSettings};
+pub use catalogue_walk::{MAX_IN_FLIGHT as INDEX_MAX_IN_FLIGHT, Progress as IndexProgress};
 pub use copy_week::{CopyWeekInput, WeekCopy};
 pub use error::OpError;
 pub use hours::{HoursInput, WeekBounds, WeekHours, WeekInput};
@@ -35,7 +40,7 @@ pub use lookups::{ActivitiesInput, CustomersInput, KindsInput, PhasesInput, Proj
 pub use open_activities::NamedActivity;
 pub use params::Text;
 pub use report::{Report, ReportInput};
-pub use search::{SearchHit, SearchInput};
+pub use search::{MatchKind, SearchAnswer, SearchHit, SearchInput, Searched};
 pub use week_sheet::{SheetRow, WeekSheet};
 
 use crate::settings::credentials::Credentials;
@@ -56,6 +61,10 @@ pub struct Ops {
     expected_hours: f64,
     /// Stored logins (`tidsreg-gpt login`), by the caller they sign in.
     credentials: Arc<HashMap<CallerId, Credentials>>,
+    /// Each Tidsreg user's catalogue index, as searched (and being built).
+    catalogues: Arc<catalogue::Catalogues>,
+    /// When the catalogue is indexed.
+    index_settings: IndexSettings,
 }
 
 /// One operation as both transports call it. The input type is what REST parses a query
@@ -100,7 +109,7 @@ operations!(
     BatchInput => register_hours_batch -> BatchAnswer,
     CopyWeekInput => copy_week -> WeekCopy,
     WeekInput => get_week -> WeekBounds,
-    SearchInput => search -> Vec<SearchHit>,
+    SearchInput => search -> SearchAnswer,
     ReportInput => get_report -> Report,
 );
 
@@ -129,7 +138,7 @@ serialised_answers!(
     Booked,
     BatchAnswer,
     WeekCopy,
-    Vec<SearchHit>,
+    SearchAnswer,
     Report
 );
 
@@ -171,6 +180,8 @@ impl Ops {
             clock,
             expected_hours: DEFAULT_EXPECTED_HOURS,
             credentials: Arc::default(),
+            catalogues: Arc::default(),
+            index_settings: IndexSettings::default(),
         }
     }
 
@@ -188,6 +199,12 @@ impl Ops {
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
         let caller = CallerId::api_key(&credentials.key_id);
         Arc::make_mut(&mut self.credentials).insert(caller, credentials);
+        self
+    }
+
+    /// Indexes the catalogue as `settings` say.
+    pub fn with_index_settings(mut self, settings: IndexSettings) -> Self {
+        self.index_settings = settings;
         self
     }
 

@@ -157,7 +157,7 @@ impl Ops {
                 .iter()
                 .any(|(id, d)| *d == day && missing.contains(id))
             {
-                self.walk(signed_in, day, &missing, &mut found.places)
+                self.walk_to_places(signed_in, day, &missing, &mut found.places)
                     .await?;
             }
         }
@@ -248,7 +248,7 @@ impl Ops {
 
     /// Walks the catalogue at `date` down to the activities, stopping once every id of
     /// `missing` has its place.
-    async fn walk(
+    async fn walk_to_places(
         &self,
         signed_in: &SignedIn,
         date: NaiveDate,

@@ -8,7 +8,6 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
 use super::hours::{DayHours, monday_of, round2, summarise};
-use super::search::MAX_IN_FLIGHT;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -19,6 +18,8 @@ use crate::tidsreg::UpstreamError;
 
 /// Longest period one report covers: a quarter. Longer asks too much of Tidsreg at once.
 pub const MAX_REPORT_DAYS: i64 = 92;
+/// Week pages one report fetches at a time: quick for the person, gentle on Tidsreg.
+const MAX_IN_FLIGHT: usize = 4;
 
 /// Input of the report over a period.
 #[derive(Debug, Default, Deserialize, JsonSchema)]

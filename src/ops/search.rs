@@ -1,32 +1,39 @@
-//! `search`: one call from a person's words ("Acme portal development") to the full paths
-//! they could book on, instead of walking customers → projects → phases → activities by hand.
+//! `search`: one call from a person's words ("kobmand regnskab") to the full paths they
+//! could book on, answered from the user's catalogue index ([`super::catalogue`]) in
+//! milliseconds, with typos, Danish letters and joined words forgiven
+//! ([`super::text_match`]). The answer says how much of the catalogue it searched and how
+//! the results matched, so the model can tell the person what it did.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::NaiveDate;
-use futures::{StreamExt, TryStreamExt, stream};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::catalogue_walk::{Build, Progress};
 use super::params::Text;
-use super::text_match::{WHOLE_WORD, fold, word_score, words};
+use super::search_index::{Index, Ranked};
+use super::text_match::Query;
 use super::{OpError, Ops, params};
 use crate::store::{CallerId, SignedIn};
-use crate::tidsreg::{Lookup, LookupList, LookupRequest, UpstreamError};
+use crate::tidsreg::UpstreamError;
 
-/// Upstream calls one search keeps in flight: quick for the person, gentle on Tidsreg.
-pub const MAX_IN_FLIGHT: usize = 4;
+pub use super::search_index::{MatchKind, SearchHit};
+
 /// Results when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 10;
 /// Most results one call answers.
 pub const MAX_LIMIT: usize = 50;
-/// Bonus for an activity whose whole name is the query: "Udvikling" beats "Udvikling af …".
-const EXACT_NAME_BONUS: u32 = 50;
+/// How long a search waits on a catalogue still being built before it answers from the
+/// part indexed so far: "a few seconds", far inside ChatGPT's 45 s for a whole Action.
+pub const BUILD_WAIT: Duration = Duration::from_secs(3);
+/// How often a waiting search looks at what is indexed (and reports progress).
+const LOOK_EVERY: Duration = Duration::from_millis(250);
 
 /// Input of finding where to book.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SearchInput {
-    /// The user's words for the place to book, like "acme portal development" or "udvikling". Every word must match somewhere on the path.
+    /// The user's words for the place to book, as they typed them, like "acme portal development", "kobmand regnskab" or "udvikling". Typos, Danish letters typed as plain letters and words written together or apart are forgiven.
     #[schemars(with = "String")]
     pub q: Text,
     /// Day the lookup is for, as YYYY-MM-DD (year 1900 to 2200); defaults to today when omitted. Turn words like "yesterday" or "last Friday" into a date first, and pass the day the user wants to book.
@@ -37,47 +44,223 @@ pub struct SearchInput {
     pub limit: Text,
 }
 
-/// One place to book, with everything needed to book it.
+/// How much of the catalogue a search looked at.
 #[derive(Debug, Clone, Serialize)]
-pub struct SearchHit {
-    pub customer: Lookup,
-    pub project: Lookup,
-    pub phase: Lookup,
-    pub activity: Lookup,
-    pub score: u32,
+#[serde(rename_all = "camelCase")]
+pub struct Searched {
+    /// Customers whose every activity was searched.
+    pub customers: usize,
+    /// Customers the user can book on, once known.
+    pub customers_total: Option<usize>,
+    /// Activities (full paths) searched.
+    pub activities: usize,
 }
 
-type Phase = (Lookup, Lookup, Lookup);
+/// The answer of `search`: the results and what they are.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchAnswer {
+    /// Best first.
+    pub results: Vec<SearchHit>,
+    /// True when the whole catalogue was searched; false while it is still being indexed.
+    pub complete: bool,
+    /// True when no place matched every word: the results are the closest ones.
+    pub partial: bool,
+    /// True when some result matched only with a typo allowed.
+    pub fuzzy: bool,
+    pub searched: Searched,
+    /// When the index searched was built (RFC 3339), absent while it is being built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_built_at: Option<String>,
+    /// What the search did, in a sentence the model can pass on.
+    pub note: String,
+}
 
 impl Ops {
-    /// Full paths whose names match all the words of `q`, best first.
+    /// Full paths whose names match the words of `q`, best first.
     pub async fn search(
         &self,
         caller: &CallerId,
         input: SearchInput,
-    ) -> Result<Vec<SearchHit>, OpError> {
-        let q = params::required("q", input.q.as_deref())?.to_owned();
-        let query = words(&q);
-        if query.is_empty() {
-            return Err(OpError::bad_input(
+    ) -> Result<SearchAnswer, OpError> {
+        self.search_reporting(caller, input, &|_| {}).await
+    }
+
+    /// [`Self::search`], calling `report` with the build's progress while it waits on a
+    /// catalogue still being indexed (MCP sends it on as progress notifications).
+    pub async fn search_reporting(
+        &self,
+        caller: &CallerId,
+        input: SearchInput,
+        report: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> Result<SearchAnswer, OpError> {
+        let q = params::required("q", input.q.as_deref())?;
+        let query = Query::new(q).ok_or_else(|| {
+            OpError::bad_input(
                 "q",
                 "`q` needs at least one letter or digit, like `portal udvikling`",
-            ));
-        }
-        let date = params::date_or_today("date", input.date.as_deref())?;
+            )
+        })?;
+        // The index holds the catalogue as it is today; the date is still checked, so a
+        // bad one gets the same words as in every other operation.
+        params::date_or_today("date", input.date.as_deref())?;
         let limit = limit(input.limit.as_deref())?;
-        let (query, q) = (&query, &q);
+        let query = &query;
         self.with_session(caller, |signed_in| async move {
-            let walk = Walk {
-                ops: self,
-                signed_in: &signed_in,
-                date,
-                query,
-                folded: fold(q),
-            };
-            walk.run(limit).await
+            self.search_in(caller, signed_in, query, limit, report)
+                .await
         })
         .await
+    }
+
+    async fn search_in(
+        &self,
+        caller: &CallerId,
+        signed_in: Arc<SignedIn>,
+        query: &Query,
+        limit: usize,
+        report: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> Result<SearchAnswer, UpstreamError> {
+        let user = self.user_index(&signed_in).await;
+        if let Some(index) = user.ready() {
+            let refreshing = self.is_due(&index) || user.is_stale();
+            if refreshing {
+                self.start_build(caller, &signed_in, &user);
+            }
+            return Ok(answer_complete(
+                &index,
+                index.rank(query, limit),
+                refreshing,
+            ));
+        }
+        let build = self.start_build(caller, &signed_in, &user);
+        self.wait_on_build(&build, query, limit, report)
+            .await
+            .map(|found| {
+                found.unwrap_or_else(|| match user.ready() {
+                    Some(index) => answer_complete(&index, index.rank(query, limit), false),
+                    None => answer_so_far(&Index::new(build.snapshot()), query, limit, &build),
+                })
+            })
+    }
+
+    /// Waits on `build` until the places `query` names are indexed and enough match, the
+    /// build ends, or [`BUILD_WAIT`] is up; answers the part-built search then (`None`:
+    /// the build ended well, search the whole index).
+    async fn wait_on_build(
+        &self,
+        build: &Build,
+        query: &Query,
+        limit: usize,
+        report: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> Result<Option<SearchAnswer>, UpstreamError> {
+        let boost = build.boost(query.clone());
+        let mut progress = build.subscribe();
+        let deadline = tokio::time::Instant::now() + BUILD_WAIT;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(LOOK_EVERY) => {}
+                _ = progress.wait_for(|p| p.ended.is_some()) => {}
+            }
+            let now = progress.borrow_and_update().clone();
+            report(&now);
+            let so_far = Index::new(build.snapshot());
+            match now.ended {
+                Some(Ok(())) => return Ok(None),
+                Some(Err(_)) if so_far.activities() == 0 => {
+                    return Err(build.failure().unwrap_or(UpstreamError::Timeout));
+                }
+                Some(Err(_)) => return Ok(Some(answer_so_far(&so_far, query, limit, build))),
+                None => {}
+            }
+            let ranked = so_far.rank(query, limit);
+            // Enough: the places the words name are all fetched and matched, or (words
+            // that name no customer, project or phase) a whole page of full matches.
+            let boosted_done = now.boost_applied >= boost && now.boosted_open == 0;
+            let wanted = if now.boosted_ever > 0 { 1 } else { limit };
+            let enough = boosted_done && ranked.full_matches >= wanted;
+            if enough || tokio::time::Instant::now() >= deadline {
+                return Ok(Some(answer_from(ranked, &so_far, &now, build)));
+            }
+        }
+    }
+}
+
+/// The answer from a complete index.
+fn answer_complete(index: &Index, ranked: Ranked, refreshing: bool) -> SearchAnswer {
+    let customers = index.catalogue.customers.len();
+    let searched = Searched {
+        customers,
+        customers_total: Some(customers),
+        activities: index.activities(),
+    };
+    let mut note = format!(
+        "Searched the whole catalogue ({customers} customers, {} activities).",
+        index.activities()
+    );
+    if refreshing {
+        note.push_str(" The index is being refreshed from Tidsreg in the background.");
+    }
+    let built_at = chrono::DateTime::from_timestamp_millis(
+        i64::try_from(index.catalogue.built_at_ms).unwrap_or(i64::MAX),
+    )
+    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    answer(ranked, true, searched, built_at, note)
+}
+
+/// The answer from the part of the catalogue indexed so far.
+fn answer_so_far(so_far: &Index, query: &Query, limit: usize, build: &Build) -> SearchAnswer {
+    let progress = build.subscribe().borrow().clone();
+    answer_from(so_far.rank(query, limit), so_far, &progress, build)
+}
+
+fn answer_from(ranked: Ranked, so_far: &Index, progress: &Progress, build: &Build) -> SearchAnswer {
+    let searched = Searched {
+        customers: progress.customers_done,
+        customers_total: progress.customers_total,
+        activities: so_far.activities(),
+    };
+    let of_total = progress
+        .customers_total
+        .map_or_else(String::new, |total| format!(" of {total}"));
+    let note = match build.failure() {
+        Some(e) => format!(
+            "Only part of the catalogue could be indexed ({} customers{of_total}), because {e}; these results come from that part. Search again later for the rest.",
+            progress.customers_done
+        ),
+        None => format!(
+            "The catalogue is still being indexed ({} customers{of_total} so far, {} activities); these results come from that part, searched first where the words point. Search again in a minute to search it all.",
+            progress.customers_done,
+            so_far.activities()
+        ),
+    };
+    answer(ranked, false, searched, None, note)
+}
+
+fn answer(
+    ranked: Ranked,
+    complete: bool,
+    searched: Searched,
+    index_built_at: Option<String>,
+    mut note: String,
+) -> SearchAnswer {
+    if ranked.hits.is_empty() {
+        note.push_str(
+            " Nothing resembles these words: ask the user for other words, or walk the lists.",
+        );
+    } else if ranked.partial {
+        note.push_str(" No place matches every word; these are the closest (`missing` lists the words each lacks): ask the user \"did you mean …?\" before booking.");
+    } else if ranked.fuzzy {
+        note.push_str(" Some results match only with a typo allowed (`match`: `fuzzy`): check the name with the user.");
+    }
+    SearchAnswer {
+        complete,
+        partial: ranked.partial,
+        fuzzy: ranked.fuzzy,
+        results: ranked.hits,
+        searched,
+        index_built_at,
+        note,
     }
 }
 
@@ -92,172 +275,4 @@ fn limit(raw: Option<&str>) -> Result<usize, OpError> {
             )),
         },
     }
-}
-
-/// One search's walk down the hierarchy.
-struct Walk<'a> {
-    ops: &'a Ops,
-    signed_in: &'a SignedIn,
-    date: NaiveDate,
-    query: &'a [String],
-    folded: String,
-}
-
-impl Walk<'_> {
-    async fn run(&self, limit: usize) -> Result<Vec<SearchHit>, UpstreamError> {
-        let date = self.date;
-        let customers = self.lookup(LookupRequest::Customers { date }).await?;
-        let customers: Vec<Lookup> = customers.to_vec();
-        let projects = self
-            .expand(customers, |c| LookupRequest::Projects {
-                customer_id: c.id,
-                date,
-            })
-            .await?;
-        let phases = self
-            .expand(projects, |(_, p)| LookupRequest::Phases {
-                project_id: p.id,
-                date,
-            })
-            .await?;
-        let mut phases: Vec<Phase> = phases.into_iter().map(|((c, p), ph)| (c, p, ph)).collect();
-        // Likely places first, so the walk can stop early once it has enough good answers.
-        phases.sort_by_key(|(c, p, ph)| std::cmp::Reverse(self.ancestor_score(c, p, ph)));
-        let hits = self.activities(phases, limit).await?;
-        Ok(rank(hits, limit))
-    }
-
-    /// Fetches the children of every parent, at most [`MAX_IN_FLIGHT`] at a time.
-    async fn expand<P: Clone>(
-        &self,
-        parents: Vec<P>,
-        children_of: impl Fn(&P) -> LookupRequest<'static>,
-    ) -> Result<Vec<(P, Lookup)>, UpstreamError> {
-        let fetches = parents.into_iter().map(|parent| {
-            let request = children_of(&parent);
-            async move {
-                let children = self.lookup(request).await?;
-                Ok::<_, UpstreamError>(
-                    children
-                        .iter()
-                        .map(|c| (parent.clone(), c.clone()))
-                        .collect::<Vec<_>>(),
-                )
-            }
-        });
-        let nested: Vec<Vec<(P, Lookup)>> = stream::iter(fetches)
-            .buffered(MAX_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        Ok(nested.into_iter().flatten().collect())
-    }
-
-    /// Activities of each phase, scored, stopping once `limit` hits match every word in the
-    /// activity's own name.
-    async fn activities(
-        &self,
-        phases: Vec<Phase>,
-        limit: usize,
-    ) -> Result<Vec<SearchHit>, UpstreamError> {
-        let fetches = phases
-            .into_iter()
-            .map(|(customer, project, phase)| async move {
-                let request = LookupRequest::Activities {
-                    phase_id: phase.id,
-                    date: self.date,
-                };
-                let activities = self.lookup(request).await?;
-                Ok::<_, UpstreamError>((customer, project, phase, activities))
-            });
-        let mut fetched = stream::iter(fetches).buffered(MAX_IN_FLIGHT);
-        let mut hits = Vec::new();
-        let mut strong = 0;
-        while let Some(result) = fetched.next().await {
-            let (customer, project, phase, activities) = result?;
-            for activity in activities.iter() {
-                if let Some(score) = self.score(&customer, &project, &phase, activity) {
-                    strong += usize::from(self.matches_activity_alone(activity));
-                    hits.push(SearchHit {
-                        customer: customer.clone(),
-                        project: project.clone(),
-                        phase: phase.clone(),
-                        activity: activity.clone(),
-                        score,
-                    });
-                }
-            }
-            if strong >= limit {
-                break;
-            }
-        }
-        Ok(hits)
-    }
-
-    /// One lookup through the session's cache.
-    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Arc<LookupList>, UpstreamError> {
-        self.ops.cached_lookup(self.signed_in, &request).await
-    }
-
-    /// Every query word must match somewhere on the path; the activity's own name counts
-    /// most, then customer and project, then the phase.
-    fn score(
-        &self,
-        customer: &Lookup,
-        project: &Lookup,
-        phase: &Lookup,
-        activity: &Lookup,
-    ) -> Option<u32> {
-        let levels = [
-            (words(&activity.name), 3),
-            (words(&customer.name), 2),
-            (words(&project.name), 2),
-            (words(&phase.name), 1),
-        ];
-        let mut total = 0;
-        for word in self.query {
-            let best = levels
-                .iter()
-                .map(|(names, weight)| word_score(word, names) * weight)
-                .max()
-                .unwrap_or(0);
-            if best == 0 {
-                return None;
-            }
-            total += best;
-        }
-        if fold(&activity.name)
-            .split_whitespace()
-            .eq(self.folded.split_whitespace())
-        {
-            total += EXACT_NAME_BONUS;
-        }
-        Some(total)
-    }
-
-    fn matches_activity_alone(&self, activity: &Lookup) -> bool {
-        let names = words(&activity.name);
-        self.query
-            .iter()
-            .all(|w| word_score(w, &names) >= WHOLE_WORD)
-    }
-
-    fn ancestor_score(&self, customer: &Lookup, project: &Lookup, phase: &Lookup) -> u32 {
-        let names: Vec<String> = [customer, project, phase]
-            .iter()
-            .flat_map(|l| words(&l.name))
-            .collect();
-        self.query.iter().map(|w| word_score(w, &names)).sum()
-    }
-}
-
-/// Best first; among equals, the shorter (more specific) activity name, then by name.
-fn rank(mut hits: Vec<SearchHit>, limit: usize) -> Vec<SearchHit> {
-    hits.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then(a.activity.name.len().cmp(&b.activity.name.len()))
-            .then(a.activity.name.cmp(&b.activity.name))
-    });
-    hits.truncate(limit);
-    hits
 }

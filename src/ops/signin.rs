@@ -87,9 +87,10 @@ impl Ops {
                 return Err(e.into());
             }
         };
-        let signed_in = self.sessions.new_session(username.clone(), upstream);
-        self.sessions.sign_in(caller, Arc::new(signed_in)).await?;
+        let signed_in = Arc::new(self.sessions.new_session(username.clone(), upstream));
+        self.sessions.sign_in(caller, signed_in.clone()).await?;
         tracing::info!(%caller, %username, "signed in to Tidsreg");
+        self.index_after_sign_in(caller, signed_in);
         Ok(LoginOutput {
             signed_in: true,
             message: format!(
@@ -204,6 +205,7 @@ impl Ops {
         );
         self.sessions.sign_in(caller, signed_in.clone()).await?;
         tracing::info!(%caller, username = %credentials.username, "signed in to Tidsreg with stored credentials");
+        self.index_after_sign_in(caller, signed_in.clone());
         Ok(signed_in)
     }
 }

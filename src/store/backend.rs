@@ -38,6 +38,8 @@ pub enum Collection {
     Idempotency,
     /// Rate-limit counters replicas share, by budget and window.
     Counters,
+    /// Each Tidsreg user's catalogue index (`store::catalogue`), by hashed user.
+    Catalogues,
 }
 
 impl Collection {
@@ -54,6 +56,7 @@ impl Collection {
             Self::Sessions => "session",
             Self::Idempotency => "idempotency",
             Self::Counters => "counter",
+            Self::Catalogues => "catalogue",
         }
     }
 }

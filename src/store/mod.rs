@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod bounded_map;
 pub mod caller;
+pub mod catalogue;
 pub mod clock;
 pub mod redis;
 pub mod sealed;
@@ -14,6 +15,7 @@ pub mod ttl_cache;
 pub use backend::{Collection, StateStore, StoreError};
 pub use bounded_map::BoundedMap;
 pub use caller::CallerId;
+pub use catalogue::{Catalogue, Child, PathAt, catalogue_key};
 pub use clock::Clock;
 pub use sessions::{SessionStore, Sessions, SignedIn};
 pub use ttl_cache::TtlCache;

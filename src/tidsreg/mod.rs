@@ -41,8 +41,9 @@ const REGISTRATIONS_PATH: &str = "/api/Hours/";
 /// How much of an unexpected upstream body we keep for the error message.
 const BODY_EXCERPT_CHARS: usize = 200;
 
-/// What can go wrong upstream, in the words the operations layer needs.
-#[derive(Debug, thiserror::Error)]
+/// What can go wrong upstream, in the words the operations layer needs. Cloneable, so a
+/// background catalogue build can hand its failure to every search waiting on it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum UpstreamError {
     #[error("Tidsreg rejected the username or password")]
     LoginRejected,

@@ -16,6 +16,7 @@ mod mcp_transport;
 mod oauth;
 mod plugin;
 mod schema;
+mod search_index;
 mod search_report;
 mod sessions;
 mod settings;

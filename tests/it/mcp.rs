@@ -191,7 +191,7 @@ async fn search_booking_hours_and_reports_work_as_over_rest() {
     .await;
 
     let hits = ok_json(&call(&client, "search", json!({ "q": "aeroe udvikling" })).await);
-    let top = &hits[0];
+    let top = &hits["results"][0];
     assert_eq!(top["activity"]["name"], "Udvikling", "{hits}");
     let booking = json!({
         "date": "2026-03-03", "hours": 2.5,

@@ -4,7 +4,8 @@
 use axum::http::request::Parts;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::{tool, tool_router};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
 
 use super::McpServer;
 use super::tools::ToolAnswer;
@@ -109,7 +110,7 @@ impl McpServer {
         self.run(&parts, input).await
     }
 
-    /// Finds where to book from the user's words in one call: full paths (customer, project, phase, activity, with ids), best first. Use it before walking the lists.
+    /// Finds where to book from the user's words in one call, forgiving typos and Danish letters typed plainly: {"results": full paths (customer, project, phase, activity, with ids), best first, each with "match" exact, fuzzy or partial; "complete": false while the catalogue is still being indexed; "note": what was searched, to tell the user}. Use it before walking the lists. Sends progress notifications while it waits on the index when given a progressToken.
     #[tool(
         name = "search",
         title = "Find where to book",
@@ -123,9 +124,10 @@ impl McpServer {
     async fn search(
         &self,
         Extension(parts): Extension<Parts>,
+        context: RequestContext<RoleServer>,
         Parameters(input): Parameters<SearchInput>,
     ) -> ToolAnswer {
-        self.run(&parts, input).await
+        self.run_search(&parts, &context, input).await
     }
 
     /// Where the user's time went over up to 92 days (default this month to date): totals, billable and not, by customer, project, activity and day, and short or empty working days.

@@ -7,6 +7,7 @@
 //! identity into another's request.
 
 mod hours_tools;
+mod search_progress;
 mod tools;
 mod transport_errors;
 

@@ -156,7 +156,7 @@ pub(super) fn caller(parts: &Parts) -> Result<CallerId, ErrorData> {
 
 /// The one mapping from an operation's result to a tool result: the answer as JSON text
 /// (the bytes REST sends), or the error's own words as a tool error (`isError: true`).
-fn answer<T: Answer>(result: Result<T, OpError>) -> CallToolResult {
+pub(super) fn answer<T: Answer>(result: Result<T, OpError>) -> CallToolResult {
     let json = match result {
         Ok(value) => value.to_json(),
         Err(error) => return CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
