@@ -47,9 +47,15 @@ async def session_checks(session, label, expect_login):
     if expect_login:
         login = await session.call_tool("login", {"username": DEMO_USER[0], "password": DEMO_USER[1]})
         check(f"{label}: login", not login.isError, text_of(login))
+    check(f"{label}: every tool declares an output schema", all(t.outputSchema for t in tools.values()), sorted(tools))
+    # The SDK validates structured content against the tool's output schema on every call.
     customers = await session.call_tool("list_customers", {})
-    names = [c["name"] for c in json.loads(text_of(customers))] if not customers.isError else []
-    check(f"{label}: list_customers answers", "&Money ApS" in names, text_of(customers))
+    items = (customers.structuredContent or {}).get("items", []) if not customers.isError else []
+    names = [c["name"] for c in items]
+    check(f"{label}: list_customers answers structured content", "&Money ApS" in names, text_of(customers))
+    found = await session.call_tool("search", {"q": "money udvikling"})
+    results = (found.structuredContent or {}).get("results", [])
+    check(f"{label}: search answers structured results", not found.isError and len(results) > 0, text_of(found))
     bad = await session.call_tool("list_projects", {"customerId": "abc"})
     check(f"{label}: a bad id is a tool error naming it", bad.isError and "`customerId`" in text_of(bad), text_of(bad))
 

@@ -52,7 +52,7 @@ pub struct BatchInput {
 }
 
 /// What happened to one line.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum LineStatus {
     /// Dry run: it would be booked.
@@ -68,14 +68,14 @@ pub enum LineStatus {
 }
 
 /// A day's total hours as Tidsreg holds it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DayTotal {
     pub date: String,
     pub total: f64,
 }
 
 /// One line's outcome.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineOutcome {
     /// The line's index in `lines`, from 0.
@@ -88,7 +88,7 @@ pub struct LineOutcome {
 }
 
 /// The answer of a batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchAnswer {
     pub dry_run: bool,

@@ -50,7 +50,7 @@ pub struct RegisterInput {
 }
 
 /// The answer: what was booked and the day as it now stands upstream.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Booked {
     pub booked: Booking,
@@ -77,7 +77,7 @@ const IN_FLIGHT_POLL: Duration = Duration::from_millis(100);
 
 /// A booking as the state store remembers it: what was asked, and the answer once booked
 /// (`None` while it is in flight, or in doubt).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 struct Remembered {
     booking: Booking,
     answer: Option<Booked>,

@@ -28,7 +28,7 @@ pub struct CopyWeekInput {
 }
 
 /// The plan: lines for `registerHoursBatch`, what they book on, and warnings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WeekCopy {
     /// The Monday of the week copied from.

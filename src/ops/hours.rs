@@ -44,7 +44,7 @@ pub struct WeekInput {
 }
 
 /// An ISO week's bounds.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, JsonSchema)]
 pub struct WeekBounds {
     pub year: i32,
     pub week: u32,
@@ -54,7 +54,7 @@ pub struct WeekBounds {
 
 /// A week of registered hours, day by day with names per entry: what a booking answers of
 /// its day, and what reports add up (`getHours` answers the shorter [`WeekSheet`]).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct WeekHours {
     #[serde(flatten)]
     pub bounds: WeekBounds,
@@ -65,7 +65,7 @@ pub struct WeekHours {
 }
 
 /// One day of the week.
-#[derive(Debug, Serialize, Deserialize, Clone)]
+#[derive(Debug, Serialize, Deserialize, Clone, JsonSchema)]
 pub struct DayHours {
     pub date: String,
     pub weekday: String,
@@ -75,7 +75,7 @@ pub struct DayHours {
 }
 
 /// Hours on one activity on one day.
-#[derive(Debug, Serialize, Deserialize, Clone)]
+#[derive(Debug, Serialize, Deserialize, Clone, JsonSchema)]
 pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,

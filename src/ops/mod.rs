@@ -113,10 +113,35 @@ operations!(
     ReportInput => get_report -> Report,
 );
 
-/// An operation's answer as JSON: the body REST sends, the text MCP sends.
+/// An operation's answer as JSON: the body REST sends, and MCP's structured content.
 pub trait Answer {
-    /// The JSON encoding.
+    /// The JSON encoding, as REST sends it.
     fn to_json(&self) -> Result<Bytes, serde_json::Error>;
+
+    /// The answer as one JSON object, as an MCP tool's structured content must be: the same
+    /// as [`Answer::to_json`] for objects; a list is wrapped as `{"items": [...]}`.
+    fn to_object(&self) -> Result<serde_json::Value, serde_json::Error>;
+
+    /// The JSON Schema of [`Answer::to_object`]: the tool's output schema.
+    fn object_schema() -> schemars::Schema
+    where
+        Self: Sized;
+}
+
+/// The schema of `T` as it is serialised (a field left out when empty is not required),
+/// in JSON Schema 2020-12 as MCP output schemas are.
+fn output_schema_for<T: JsonSchema>() -> schemars::Schema {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
+
+/// A list answer as one object (see [`Answer::to_object`]).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Items<T> {
+    /// The entries, in the order REST answers them.
+    pub items: T,
 }
 
 /// Every serialisable answer is encoded when asked; a cached lookup list keeps its own
@@ -126,6 +151,14 @@ macro_rules! serialised_answers {
         impl Answer for $answer {
             fn to_json(&self) -> Result<Bytes, serde_json::Error> {
                 serde_json::to_vec(self).map(Bytes::from)
+            }
+
+            fn to_object(&self) -> Result<serde_json::Value, serde_json::Error> {
+                serde_json::to_value(self)
+            }
+
+            fn object_schema() -> schemars::Schema {
+                output_schema_for::<$answer>()
             }
         }
     )*};
@@ -146,6 +179,16 @@ impl Answer for Arc<LookupList> {
     fn to_json(&self) -> Result<Bytes, serde_json::Error> {
         Ok(self.json())
     }
+
+    fn to_object(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(Items {
+            items: self.as_ref(),
+        })
+    }
+
+    fn object_schema() -> schemars::Schema {
+        output_schema_for::<Items<Vec<crate::tidsreg::Lookup>>>()
+    }
 }
 
 /// Input of `login`: the user's own Tidsreg username and password.
@@ -161,7 +204,7 @@ pub struct LoginInput {
 }
 
 /// Answer of `login`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginOutput {
     pub signed_in: bool,

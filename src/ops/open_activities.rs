@@ -10,6 +10,7 @@
 //! is remembered in the session's lookup cache, and every lookup goes through it, so a
 //! batch sent after a `copyWeek` of the same week asks Tidsreg nothing new.
 
+use schemars::JsonSchema;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -76,7 +77,7 @@ pub(super) enum Activity<'a> {
 }
 
 /// One activity and kind of a set of lines, by name: listed once, however many lines use it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamedActivity {
     pub activity_id: u64,

@@ -33,7 +33,7 @@ pub struct ReportInput {
 }
 
 /// The report: totals, and hours grouped several ways, biggest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub from: String,
@@ -57,7 +57,7 @@ pub struct Report {
 }
 
 /// Hours under one name (a customer, a project, an activity or a date).
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, JsonSchema)]
 pub struct Bucket {
     pub name: String,
     pub hours: f64,

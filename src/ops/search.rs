@@ -45,7 +45,7 @@ pub struct SearchInput {
 }
 
 /// How much of the catalogue a search looked at.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Searched {
     /// Customers whose every activity was searched.
@@ -57,7 +57,7 @@ pub struct Searched {
 }
 
 /// The answer of `search`: the results and what they are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchAnswer {
     /// Best first.

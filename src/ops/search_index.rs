@@ -2,6 +2,7 @@
 //! search matches a few thousand names, not every path's four names, and answers in
 //! milliseconds from memory with no upstream call.
 
+use schemars::JsonSchema;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ const PHASE_WEIGHT: u32 = 1;
 pub const MAX_QUERY_WORDS: usize = 32;
 
 /// How a result matched the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
     /// Every word, as written (accents, case and joined or split words aside).
@@ -34,7 +35,7 @@ pub enum MatchKind {
 }
 
 /// One place to book, with everything needed to book it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SearchHit {
     pub customer: Lookup,
     pub project: Lookup,

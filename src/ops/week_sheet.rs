@@ -8,6 +8,7 @@
 //! activity name) turns billability into a kind id. Whatever cannot be told for sure is left out of
 //! the row, with a warning saying how to find it, rather than guessed.
 
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -30,7 +31,7 @@ const BILLABLE_KIND: &str = "Billable";
 const NOT_BILLABLE_KIND: &str = "Not billable";
 
 /// A week of registered hours, as `getHours` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct WeekSheet {
     #[serde(flatten)]
     pub bounds: WeekBounds,
@@ -46,7 +47,7 @@ pub struct WeekSheet {
 }
 
 /// Hours on one activity and kind, Monday to Sunday.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SheetRow {
     /// Absent when it cannot be told for sure (see the warnings).

@@ -9,10 +9,11 @@ const FORM_DATE_FORMAT: &str = "%Y-%m-%d";
 
 /// One booking. As JSON (the echo in our API's answer): camelCase, the date as `YYYY-MM-DD`,
 /// `note` and `contactName` left out when empty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     /// The day the hours belong to.
+    #[schemars(with = "String", extend("format" = "date"))]
     #[serde(
         serialize_with = "serialize_date",
         deserialize_with = "deserialize_date"

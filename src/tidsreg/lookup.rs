@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::UpstreamError;
 
 /// One customer, project, phase, activity or kind, as our API answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Lookup {
     pub id: u64,
     pub name: String,

@@ -57,10 +57,23 @@ fn text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
-/// A successful tool result's JSON.
+/// A successful tool result's JSON: its structured content, which the text repeats. A list
+/// travels wrapped as `{"items": [...]}`; the list is what this answers.
 fn ok_json(result: &CallToolResult) -> Value {
     assert_ne!(result.is_error, Some(true), "tool error: {}", text(result));
-    serde_json::from_str(&text(result)).unwrap()
+    let structured = result
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| panic!("no structured content: {}", text(result)));
+    let as_text: Value = serde_json::from_str(&text(result)).unwrap();
+    assert_eq!(structured, as_text, "the text carries the same JSON");
+    let object = structured
+        .as_object()
+        .expect("structured content is an object");
+    match object.get("items") {
+        Some(items) if object.len() == 1 => items.clone(),
+        _ => structured,
+    }
 }
 
 /// A tool error's words.
@@ -418,4 +431,50 @@ async fn guessing_passwords_through_the_login_tool_is_limited() {
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::OK);
+}
+
+/// Every tool's answer matches the output schema it declares, checked with a JSON Schema
+/// validator on real answers from the fake upstream.
+#[tokio::test]
+async fn every_answer_matches_its_tools_output_schema() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    let client = connect(&server, KEY_A).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let customers = ok_json(&call(&client, "list_customers", json!({})).await);
+    let money = id_of(&customers, "&Money ApS");
+    let calls = [
+        ("list_customers", json!({})),
+        ("list_projects", json!({"customerId": money})),
+        ("get_hours", json!({"date": "2026-03-02"})),
+        ("get_week", json!({"year": 2026, "week": 10})),
+        ("search", json!({"q": "money udvikling"})),
+        (
+            "get_report",
+            json!({"from": "2026-03-01", "to": "2026-03-31"}),
+        ),
+        (
+            "copy_week",
+            json!({"from": "2026-03-02", "to": "2026-03-09"}),
+        ),
+        (
+            "register_hours_batch",
+            json!({"dryRun": true, "lines": [{"date": "2026-03-09", "hours": 1, "activityId": 4201, "kindId": 13}]}),
+        ),
+    ];
+    for (name, arguments) in calls {
+        let tool = tool(&tools, name);
+        let schema =
+            Value::Object((*tool.output_schema.clone().expect("an output schema")).clone());
+        let validator = jsonschema::validator_for(&schema)
+            .unwrap_or_else(|e| panic!("{name}: the output schema is not a schema: {e}"));
+        let result = call(&client, name, arguments).await;
+        assert_ne!(result.is_error, Some(true), "{name}: {}", text(&result));
+        let structured = result.structured_content.clone().unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&structured)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}\n{structured}");
+    }
 }

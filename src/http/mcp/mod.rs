@@ -7,6 +7,7 @@
 //! identity into another's request.
 
 mod hours_tools;
+mod output_schemas;
 mod search_progress;
 mod tools;
 mod transport_errors;
@@ -54,14 +55,23 @@ impl McpServer {
     pub fn new(ops: Ops, public_url: PublicUrl) -> Self {
         Self {
             ops,
-            tools: Self::tool_router() + Self::hours_router(),
+            tools: Self::router(),
             public_url,
         }
     }
 
     /// Every tool, whoever asks (tests and docs).
     pub fn all_tools() -> Vec<Tool> {
-        (Self::tool_router() + Self::hours_router()).list_all()
+        Self::router().list_all()
+    }
+
+    /// The tool table: every tool, each with its operation's output schema.
+    fn router() -> ToolRouter<Self> {
+        let mut tools = Self::tool_router() + Self::hours_router();
+        for route in tools.map.values_mut() {
+            route.attr = output_schemas::with_output_schema(route.attr.clone());
+        }
+        tools
     }
 }
 

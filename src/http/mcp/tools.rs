@@ -154,15 +154,16 @@ pub(super) fn caller(parts: &Parts) -> Result<CallerId, ErrorData> {
     })
 }
 
-/// The one mapping from an operation's result to a tool result: the answer as JSON text
-/// (the bytes REST sends), or the error's own words as a tool error (`isError: true`).
+/// The one mapping from an operation's result to a tool result: the answer as structured
+/// content (one object, matching the tool's output schema) and the same JSON as text for
+/// clients that read only text; or the error's own words as a tool error (`isError: true`).
 pub(super) fn answer<T: Answer>(result: Result<T, OpError>) -> CallToolResult {
-    let json = match result {
-        Ok(value) => value.to_json(),
+    let object = match result {
+        Ok(value) => value.to_object(),
         Err(error) => return CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
     };
-    match json.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()) {
-        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+    match object {
+        Ok(object) => CallToolResult::structured(object),
         Err(e) => CallToolResult::error(vec![ContentBlock::text(format!(
             "the answer could not be encoded ({e}); try again"
         ))]),
