@@ -397,6 +397,7 @@ impl Ops {
                     Err(UpstreamError::Status { status, excerpt })
                         if (400..500).contains(&status) =>
                     {
+                        self.booking_refused(caller, &signed_in).await;
                         Ok(Some(refused(status, &excerpt)))
                     }
                     other => other.map(|()| None),

@@ -162,6 +162,17 @@ impl Ops {
         build
     }
 
+    /// Notes that Tidsreg refused a booking: the activity may have closed or moved since the
+    /// index was built, so the index is stale and is built again in the background.
+    pub(super) async fn booking_refused(&self, caller: &CallerId, signed_in: &Arc<SignedIn>) {
+        let user = self.user_index(signed_in).await;
+        if user.ready().is_some() && user.build().is_none() {
+            tracing::info!("a booking was refused: building the catalogue index again");
+            user.stale.store(true, Ordering::Relaxed);
+            self.start_build(caller, signed_in, &user);
+        }
+    }
+
     /// Notes a lookup's answer: when it disagrees with the user's index (for today), the
     /// index is stale and is built again in the background.
     pub(super) async fn compare_with_index(

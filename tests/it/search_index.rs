@@ -346,3 +346,15 @@ async fn an_mcp_search_while_indexing_sends_progress_when_asked() {
     assert!(body.contains("search-1"), "{body}");
     assert!(body.contains(r#"\"complete\":false"#), "{body}");
 }
+
+#[tokio::test]
+async fn a_refused_booking_has_the_index_built_again() {
+    let server = start().await;
+    server.login(KEY_A).await;
+    wait_until_indexed(&server).await;
+    server.controls.reset_counters();
+    let booking = json!({"date": "2026-03-02", "hours": 1, "activityId": 999999, "kindId": 13});
+    let (status, _) = server.post_json(Some(KEY_A), "/api/hours", booking).await;
+    assert_eq!(status, StatusCode::CONFLICT, "Tidsreg refused it");
+    wait_for_a_walk(&server).await;
+}
