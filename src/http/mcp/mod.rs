@@ -10,6 +10,7 @@ mod hours_tools;
 mod search_progress;
 mod tools;
 mod transport_errors;
+mod views;
 
 use std::sync::Arc;
 
@@ -18,8 +19,9 @@ use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -33,6 +35,7 @@ use crate::store::CallerId;
 
 pub use tools::LOGIN_TOOL;
 pub use transport_errors::json_rpc_errors;
+pub use views::{BOOKING_VIEW, VIEW_MIME_TYPE, WEEK_VIEW};
 
 /// Where the MCP endpoint is mounted.
 pub const MCP_PATH: &str = "/mcp";
@@ -54,20 +57,25 @@ impl McpServer {
     pub fn new(ops: Ops, public_url: PublicUrl) -> Self {
         Self {
             ops,
-            tools: Self::tool_router() + Self::hours_router(),
+            tools: views::link_tools(Self::tool_router() + Self::hours_router()),
             public_url,
         }
     }
 
     /// Every tool, whoever asks (tests and docs).
     pub fn all_tools() -> Vec<Tool> {
-        (Self::tool_router() + Self::hours_router()).list_all()
+        views::link_tools(Self::tool_router() + Self::hours_router()).list_all()
     }
 }
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_extensions_with(views::extension())
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new("tidsreg-gpt", env!("CARGO_PKG_VERSION"))
                     .with_title("Tidsreg")
@@ -108,6 +116,23 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let call = ToolCallContext::new(self, request, context);
         self.tools.call(call).await
+    }
+
+    /// The MCP Apps views (`ui://`), the only resources.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(views::list())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        views::read(&request.uri).map(ReadResourceResponse::Complete)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
