@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -173,8 +174,9 @@ def number(text, locale):
 
 
 def screenshot(driver, artifacts, name):
+    """The view's frame as the host shows it."""
     driver.switch_to.default_content()
-    driver.save_screenshot(os.path.join(artifacts, name))
+    driver.find_element(By.ID, "view").screenshot(os.path.join(artifacts, name))
 
 
 def week_view(driver, mcp, html, theme, locale, artifacts):
@@ -236,10 +238,15 @@ def booking_view(driver, mcp, html, theme, locale, artifacts, weeks_ahead):
     rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
     check(f"{theme}: one row per planned line", len(rows) == len(plan["lines"]), (len(rows), len(plan["lines"])))
     skip = plan["lines"][-1]["activityId"]  # every line of one activity stays unbooked
+    by_keyboard = True
     for i, line in enumerate(plan["lines"]):
         if line["activityId"] == skip:
             box = driver.find_element(By.ID, f"pick-{i}")
-            box.click()
+            if by_keyboard:  # the first with the space bar, as a keyboard user would
+                box.send_keys(Keys.SPACE)
+                by_keyboard = False
+            else:
+                box.click()
     ticked = [line for line in plan["lines"] if line["activityId"] != skip]
     unticked = len(plan["lines"]) - len(ticked)
     check(f"{theme}: nothing booked before the press", mcp.call_json("get_hours", {"date": target})[1]["total"] == before["total"])
