@@ -259,6 +259,11 @@ def booking_view(driver, mcp, html, theme, locale, artifacts, weeks_ahead):
     skipped = driver.find_elements(By.CSS_SELECTOR, 'td[data-status="skipped"]')
     check(f"{theme}: each ticked line says booked", len(booked) == len(ticked), (len(booked), len(ticked)))
     check(f"{theme}: each unticked line says not booked", len(skipped) == unticked, (len(skipped), unticked))
+    driver.switch_to.default_content()
+    told_script = "return window.hostEvents.filter((e) => e[0] === 'model context')"
+    wait_for(driver, "model context update", lambda d: d.execute_script(told_script))
+    told = driver.execute_script(told_script)
+    check(f"{theme}: the model hears of the booking", len(told) == 1 and "Book these" in told[0][1], told)
     _, after = mcp.call_json("get_hours", {"date": target})
     want = round(before["total"] + sum(line["hours"] for line in ticked), 2)
     check(f"{theme}: the ticked hours arrived upstream", after["total"] == want, (after["total"], want))
