@@ -11,6 +11,7 @@
 
 mod answers;
 pub mod data;
+mod demo_weeks;
 pub mod generated;
 mod lookups;
 mod pages;

@@ -23,4 +23,5 @@ mod settings;
 mod state;
 mod stored_login;
 mod tunnel;
+mod views;
 mod week_booking;

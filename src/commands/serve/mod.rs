@@ -71,11 +71,14 @@ fn prepare_first_run(path: &Path) -> Result<()> {
 /// returns.
 async fn serve(settings: ServeSettings) -> Result<()> {
     let demo = match settings.upstream {
-        Upstream::Demo => Some(
-            FakeUpstream::start()
+        Upstream::Demo => {
+            let fake = FakeUpstream::start()
                 .await
-                .context("cannot start the demo Tidsreg")?,
-        ),
+                .context("cannot start the demo Tidsreg")?;
+            // Last week and this week to date, so the first look shows a real week.
+            fake.controls().seed_demo_weeks(crate::ops::params::today());
+            Some(fake)
+        }
         Upstream::Url(_) => None,
     };
     let upstream_url = match (&settings.upstream, &demo) {

@@ -11,6 +11,7 @@ mod output_schemas;
 mod search_progress;
 mod tools;
 mod transport_errors;
+mod views;
 
 use std::sync::Arc;
 
@@ -19,8 +20,9 @@ use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -34,6 +36,7 @@ use crate::store::CallerId;
 
 pub use tools::LOGIN_TOOL;
 pub use transport_errors::json_rpc_errors;
+pub use views::{BOOKING_VIEW, VIEW_MIME_TYPE, WEEK_VIEW};
 
 /// Where the MCP endpoint is mounted.
 pub const MCP_PATH: &str = "/mcp";
@@ -65,9 +68,10 @@ impl McpServer {
         Self::router().list_all()
     }
 
-    /// The tool table: every tool, each with its operation's output schema.
+    /// The tool table: every tool, each with its operation's output schema and, where it has
+    /// one, its view.
     fn router() -> ToolRouter<Self> {
-        let mut tools = Self::tool_router() + Self::hours_router();
+        let mut tools = views::link_tools(Self::tool_router() + Self::hours_router());
         for route in tools.map.values_mut() {
             route.attr = output_schemas::with_output_schema(route.attr.clone());
         }
@@ -77,7 +81,12 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_extensions_with(views::extension())
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new("tidsreg-gpt", env!("CARGO_PKG_VERSION"))
                     .with_title("Tidsreg")
@@ -118,6 +127,23 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let call = ToolCallContext::new(self, request, context);
         self.tools.call(call).await
+    }
+
+    /// The MCP Apps views (`ui://`), the only resources.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(views::list())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        views::read(&request.uri).map(ReadResourceResponse::Complete)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
