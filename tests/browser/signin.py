@@ -21,14 +21,12 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chromium  # tests/browser/chromium.py, beside this file
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 20
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -62,22 +60,7 @@ def post(url, data, as_json=False):
 
 
 def browser(profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=900,800",
-        f"--user-data-dir={profile}",
-    ]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chromium.browser(profile, "900,800")
 
 
 def fill(driver, username, password):

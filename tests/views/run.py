@@ -21,14 +21,13 @@ import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+import chromium  # noqa: E402  (tests/browser/chromium.py)
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 20
 HOST_PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host.html")
 WEEK_VIEW = "ui://tidsreg/week"
@@ -124,22 +123,7 @@ def host_server(mcp, bridge_js):
 
 
 def browser(profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1000,1200",
-        f"--user-data-dir={profile}",
-    ]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chromium.browser(profile, "1000,1200")
 
 
 def show(driver, label, html, theme, locale, tool_input, tool_result):
