@@ -8,12 +8,15 @@
 //! cargo run --release --example conversation   # source: bench/conversation.rs
 //! ```
 
+#[path = "demo_login.rs"]
+mod demo_login;
+
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use url::Url;
 
-use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
+use tidsreg_gpt::fake::{DEMO_USERNAME, FakeUpstream};
 use tidsreg_gpt::http::api_keys::ApiKeys;
 use tidsreg_gpt::http::{self, AppConfig, AppState};
 use tidsreg_gpt::settings::Secret;
@@ -59,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let fake = FakeUpstream::start().await?;
     let base = serve(&fake, DEFAULT_CACHE_TTL).await?;
     let http = reqwest::Client::new();
-    login(&http, &base).await?;
+    demo_login::sign_in_demo(&http, &base, KEY).await?;
     for (kind, path) in [STEPS[0], STEPS[3], STEPS[10], STEPS[13], STEPS[14]] {
         let body = get(&http, &base, path).await?;
         println!("  {kind:<7} {path:<60} {} bytes", body.len());
@@ -117,7 +120,7 @@ async fn fill_week(ttl: Duration, batch: bool) -> anyhow::Result<WeekCost> {
     let fake = FakeUpstream::start().await?;
     let base = serve(&fake, ttl).await?;
     let http = reqwest::Client::new();
-    login(&http, &base).await?;
+    demo_login::sign_in_demo(&http, &base, KEY).await?;
     for &(date, hours, activity_id, kind_id) in LAST_WEEK {
         let line = serde_json::json!({
             "date": date, "hours": hours, "activityId": activity_id, "kindId": kind_id
@@ -180,7 +183,7 @@ async fn replay(ttl: Duration) -> anyhow::Result<(u64, usize, usize)> {
     let fake = FakeUpstream::start().await?;
     let base = serve(&fake, ttl).await?;
     let http = reqwest::Client::new();
-    login(&http, &base).await?;
+    demo_login::sign_in_demo(&http, &base, KEY).await?;
     fake.controls().reset_counters();
     let mut bytes = 0;
     let mut largest = 0;
@@ -210,22 +213,6 @@ async fn serve(fake: &FakeUpstream, ttl: Duration) -> anyhow::Result<String> {
     })?;
     tokio::spawn(http::serve(listener, state, std::future::pending()));
     Ok(base)
-}
-
-async fn login(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let body = serde_json::json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD });
-    let response = http
-        .post(format!("{base}/api/login"))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "login failed: {}",
-        response.status()
-    );
-    Ok(())
 }
 
 async fn get(http: &reqwest::Client, base: &str, path: &str) -> anyhow::Result<Vec<u8>> {

@@ -15,6 +15,9 @@
 //! LATENCY_MS=100 CUSTOMERS=300 cargo run --release --example search -- --record
 //! ```
 
+#[path = "demo_login.rs"]
+mod demo_login;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -23,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use tidsreg_gpt::fake::{DEMO_PASSWORD, DEMO_USERNAME, FakeUpstream};
+use tidsreg_gpt::fake::FakeUpstream;
 use tidsreg_gpt::http::api_keys::ApiKeys;
 use tidsreg_gpt::http::{self, AppConfig, AppState};
 use tidsreg_gpt::settings::Secret;
@@ -87,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
     let (base, server) = serve(&fake, &store_path, &state_key).await?;
     controls.reset_counters();
     let started = Instant::now();
-    post_login(&http, &base).await?;
+    demo_login::sign_in_demo(&http, &base, KEY).await?;
     let (status, cold, elapsed) = search(&http, &base, QUERIES[0]).await?;
     row(
         "first search after sign-in (cold): status, latency",
@@ -262,22 +265,6 @@ async fn serve(
     })?;
     let server = tokio::spawn(http::serve(listener, state, std::future::pending()));
     Ok((base, server))
-}
-
-async fn post_login(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let body = serde_json::json!({ "username": DEMO_USERNAME, "password": DEMO_PASSWORD });
-    let response = http
-        .post(format!("{base}/api/login"))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "login: {}",
-        response.status()
-    );
-    Ok(())
 }
 
 /// One search: status, answer, round-trip time.
